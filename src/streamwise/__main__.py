@@ -1,0 +1,5 @@
+"""Allow ``python -m streamwise``."""
+
+from streamwise.cli.app import main
+
+main()
