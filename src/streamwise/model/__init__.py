@@ -13,6 +13,7 @@ from streamwise.model.delivery import Deployment, DeploymentChange, Incident, Pi
 from streamwise.model.releases import Release, ReleaseItem
 from streamwise.model.sources import RawRecord, Source, SyncState
 from streamwise.model.streams import (
+    Organisation,
     Person,
     PersonIdentity,
     Stage,
@@ -32,6 +33,7 @@ __all__ = [
     "FlowItemType",
     "FlowState",
     "Incident",
+    "Organisation",
     "Person",
     "PersonIdentity",
     "PipelineRun",

@@ -80,9 +80,7 @@ class PullRequestCommit(Base):
     __table_args__ = (UniqueConstraint("pull_request_id", "commit_sha"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pull_request_id: Mapped[int] = mapped_column(
-        ForeignKey("pull_requests.id", ondelete="CASCADE")
-    )
+    pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
     commit_sha: Mapped[str] = mapped_column(String(64), index=True)
     commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id", ondelete="SET NULL"))
 
@@ -110,9 +108,7 @@ class PullRequestWorkItem(Base):
     __table_args__ = (UniqueConstraint("pull_request_id", "work_item_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pull_request_id: Mapped[int] = mapped_column(
-        ForeignKey("pull_requests.id", ondelete="CASCADE")
-    )
+    pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
     work_item_key: Mapped[str] = mapped_column(String(200), index=True)
     work_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("work_items.id", ondelete="CASCADE"), index=True

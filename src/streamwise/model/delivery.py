@@ -54,7 +54,7 @@ class Deployment(SourceKeyed, Base):
 
 
 class DeploymentChange(Base):
-    """A commit a deployment shipped, by sha; ``commit_id`` is filled in once the commit is known."""
+    """A commit a deployment shipped, by sha; ``commit_id`` is set once the commit is known."""
 
     __tablename__ = "deployment_changes"
     __table_args__ = (UniqueConstraint("deployment_id", "commit_sha"),)

@@ -43,9 +43,7 @@ class RawRecord(Base):
     """
 
     __tablename__ = "raw_records"
-    __table_args__ = (
-        Index("ix_raw_records_key", "source_id", "entity_kind", "external_id", "id"),
-    )
+    __table_args__ = (Index("ix_raw_records_key", "source_id", "entity_kind", "external_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))

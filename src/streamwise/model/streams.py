@@ -8,6 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from streamwise.model.base import Base
 
 
+class Organisation(Base):
+    """The one organisation this database describes: its name, time zone and linking rules."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(100), default="UTC")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class ValueStream(Base):
     """A flow of value to a customer. ``selection`` holds the rules that decide which work
     items, repositories and services belong to it (see docs/configuration.md)."""

@@ -1,0 +1,1 @@
+"""Connectors: each speaks one tool and turns its payloads into neutral records."""

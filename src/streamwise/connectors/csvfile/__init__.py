@@ -1,0 +1,1 @@
+"""The file connector: CSV and JSON files in Streamwise's documented import format."""
