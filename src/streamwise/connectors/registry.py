@@ -1,0 +1,11 @@
+"""Which parser reads the stored raw payloads of each kind of source."""
+
+from streamwise.connectors.base import PayloadParser
+from streamwise.connectors.csvfile.records import parse_payload as parse_file_payload
+
+PARSERS: dict[str, PayloadParser] = {"file": parse_file_payload}
+
+
+def parser_for(source_kind: str) -> PayloadParser | None:
+    """The parser for a source kind, or None where no connector for it exists yet."""
+    return PARSERS.get(source_kind)

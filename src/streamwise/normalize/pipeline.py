@@ -1,0 +1,668 @@
+"""Normalisation: the newest raw record of each key → rows of the common data model.
+
+Runs per source, either for the keys an import or sync just changed, or for everything
+(``renormalize``). Records are applied kind by kind in dependency order (work items before
+their transitions, pull requests before their reviews …), in bulk, inside the caller's
+transaction, so a failure leaves the database as it was.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from streamwise.connectors.base import (
+    CommitRecord,
+    DeploymentRecord,
+    EntityKind,
+    FieldError,
+    IncidentRecord,
+    ParseContext,
+    PayloadParser,
+    PipelineRunRecord,
+    PullRequestRecord,
+    Record,
+    ReleaseRecord,
+    ReviewRecord,
+    TransitionRecord,
+    WorkItemRecord,
+)
+from streamwise.model import (
+    Base,
+    Commit,
+    CommitWorkItem,
+    Deployment,
+    DeploymentChange,
+    Incident,
+    PipelineRun,
+    PullRequest,
+    PullRequestCommit,
+    PullRequestWorkItem,
+    RawRecord,
+    Release,
+    ReleaseItem,
+    Review,
+    Source,
+    Transition,
+    TransitionKind,
+    WorkItem,
+)
+from streamwise.normalize.mappings import MappingContext
+from streamwise.progress import NoProgress, ProgressSink
+from streamwise.store.bulk import chunks, id_map, insert_rows, table_of, upsert
+from streamwise.store.raw import latest_payloads
+
+STARTED_STATES = ("active", "waiting")
+R = TypeVar("R", bound=Record)
+TASK = "normalise"
+
+
+@dataclass
+class NormaliseReport:
+    """What a normalisation run did, and what it could not map (for the user to fix)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    unmapped_statuses: Counter[str] = field(default_factory=Counter)
+    unmapped_types: Counter[str] = field(default_factory=Counter)
+    unassigned_items: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: "NormaliseReport") -> None:
+        self.counts.update(other.counts)
+        self.unmapped_statuses.update(other.unmapped_statuses)
+        self.unmapped_types.update(other.unmapped_types)
+        self.unassigned_items += other.unassigned_items
+        self.errors.extend(other.errors)
+
+
+@dataclass
+class Parsed:
+    """Records of one kind with the raw record id each came from."""
+
+    records: list[tuple[int, Record]] = field(default_factory=list)
+
+    def of(self, kind: type[R]) -> list[tuple[int, R]]:
+        return [(raw_id, record) for raw_id, record in self.records if isinstance(record, kind)]
+
+
+def _affected_ids(rows: Iterable[int | None]) -> list[int]:
+    return sorted({row for row in rows if row is not None})
+
+
+class Normaliser:
+    """One run over one source. Create, then call :meth:`run`."""
+
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        parser: PayloadParser,
+        progress: ProgressSink | None = None,
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.parser = parser
+        self.progress: ProgressSink = progress or NoProgress()
+        self.mapping = MappingContext.load(session, source)
+        self.parse_context = ParseContext(timezone=ZoneInfo(self.mapping.timezone))
+        self.report = NormaliseReport()
+
+    # -- parsing ---------------------------------------------------------------------------
+    def _parse(self, keys: dict[str, set[str]] | None) -> dict[str, Parsed]:
+        parsed: dict[str, Parsed] = defaultdict(Parsed)
+        failed: list[dict[str, Any]] = []
+        rows = latest_payloads(self.session, self.source.id, keys)
+        self.progress.start(TASK, len(rows))
+        for raw_id, kind, external_id, payload in rows:
+            try:
+                record = self.parser(kind, payload, self.parse_context)
+            except FieldError as error:
+                message = f"{kind} {external_id}: {error.field}: {error.message}"
+                self.report.errors.append(message)
+                failed.append({"raw_id": raw_id, "error": message})
+                continue
+            except KeyError:
+                message = f"{kind} {external_id}: no parser for this kind of record"
+                self.report.errors.append(message)
+                failed.append({"raw_id": raw_id, "error": message})
+                continue
+            parsed[kind].records.append((raw_id, record))
+        if failed:
+            self.session.execute(
+                update(RawRecord).where(RawRecord.id == bindparam("raw_id")),
+                failed,
+                execution_options={"synchronize_session": False},
+            )
+        return parsed
+
+    def run(self, keys: dict[str, set[str]] | None = None) -> NormaliseReport:
+        """Normalise the newest raw record of ``keys`` (entity kind → external ids), or all."""
+        parsed = self._parse(keys)
+        self._work_items(parsed[EntityKind.WORK_ITEM].of(WorkItemRecord))
+        self._transitions(parsed[EntityKind.TRANSITION].of(TransitionRecord))
+        self._commits(parsed[EntityKind.COMMIT].of(CommitRecord))
+        self._pull_requests(parsed[EntityKind.PULL_REQUEST].of(PullRequestRecord))
+        self._reviews(parsed[EntityKind.REVIEW].of(ReviewRecord))
+        self._pipeline_runs(parsed[EntityKind.PIPELINE_RUN].of(PipelineRunRecord))
+        self._deployments(parsed[EntityKind.DEPLOYMENT].of(DeploymentRecord))
+        self._incidents(parsed[EntityKind.INCIDENT].of(IncidentRecord))
+        self._releases(parsed[EntityKind.RELEASE].of(ReleaseRecord))
+        resolve_references(self.session)
+        return self.report
+
+    def _base(self, raw_id: int, external_id: str) -> dict[str, Any]:
+        return {"source_id": self.source.id, "external_id": external_id, "raw_record_id": raw_id}
+
+    # -- work ------------------------------------------------------------------------------
+    def _work_items(self, records: Sequence[tuple[int, WorkItemRecord]]) -> None:
+        self._touched_items: set[int] = set()
+        if not records:
+            return
+        mapping = self.mapping
+        rows: list[dict[str, Any]] = []
+        for raw_id, item in records:
+            team_id = mapping.team_id(item.team)
+            stream_id = mapping.stream_for_work(item.project, team_id, item.labels)
+            flow_item_type = mapping.map_type(item.type, item.labels)
+            if flow_item_type is None:
+                self.report.unmapped_types[item.type or "(no type)"] += 1
+            if stream_id is None:
+                self.report.unassigned_items += 1
+            row = self._base(raw_id, item.external_id)
+            row.update(
+                key=item.key,
+                title=item.title,
+                project=item.project,
+                raw_type=item.type,
+                flow_item_type=flow_item_type,
+                raw_status=item.status,
+                created_at=item.created_at,
+                updated_at=item.updated_at,
+                parent_key=item.parent,
+                team_id=team_id,
+                value_stream_id=stream_id,
+                assignee_id=mapping.person_id(item.assignee),
+                labels=item.labels,
+                url=item.url,
+            )
+            rows.append(row)
+        upsert(self.session, WorkItem, rows)
+        ids = id_map(self.session, WorkItem, self.source.id)
+        self._touched_items.update(ids[item.external_id] for _, item in records)
+        self.report.counts["work_items"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _transitions(self, records: Sequence[tuple[int, TransitionRecord]]) -> None:
+        items = {
+            row.external_id: row
+            for row in self.session.execute(
+                select(
+                    WorkItem.id,
+                    WorkItem.external_id,
+                    WorkItem.value_stream_id,
+                    WorkItem.project,
+                    WorkItem.raw_type,
+                ).where(WorkItem.source_id == self.source.id)
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        for raw_id, transition in records:
+            item = items.get(transition.item)
+            if item is None:
+                self.report.errors.append(
+                    f"transition {transition.external_id}: unknown work item {transition.item!r}"
+                )
+                continue
+            from_stage, from_state = self.mapping.map_status(
+                item.value_stream_id, transition.from_status, item.project, item.raw_type
+            )
+            to_stage, to_state = self.mapping.map_status(
+                item.value_stream_id, transition.to_status, item.project, item.raw_type
+            )
+            if transition.event == TransitionKind.STATUS and to_state is None:
+                self.report.unmapped_statuses[transition.to_status or "(none)"] += 1
+            row = self._base(raw_id, transition.external_id)
+            row.update(
+                work_item_id=item.id,
+                kind=transition.event,
+                at=transition.at,
+                from_status=transition.from_status,
+                to_status=transition.to_status,
+                from_stage_id=from_stage,
+                to_stage_id=to_stage,
+                from_flow_state=from_state,
+                to_flow_state=to_state,
+                actor=transition.actor,
+                actor_id=self.mapping.person_id(transition.actor),
+            )
+            rows.append(row)
+            self._touched_items.add(item.id)
+        upsert(self.session, Transition, rows)
+        self.report.counts["transitions"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+        self._derive_item_state(sorted(self._touched_items))
+
+    def _derive_item_state(self, item_ids: list[int]) -> None:
+        """Current stage, work started, done and 'first seen mid-flow' from the transitions."""
+        if not item_ids:
+            return
+        updates: list[dict[str, Any]] = []
+        for batch in chunks(item_ids, 900):
+            items = {
+                row.id: row
+                for row in self.session.execute(
+                    select(
+                        WorkItem.id,
+                        WorkItem.raw_status,
+                        WorkItem.value_stream_id,
+                        WorkItem.project,
+                        WorkItem.raw_type,
+                        WorkItem.created_at,
+                        WorkItem.updated_at,
+                    ).where(WorkItem.id.in_(list(batch)))
+                )
+            }
+            history: dict[int, list[Any]] = defaultdict(list)
+            for row in self.session.execute(
+                select(
+                    Transition.work_item_id,
+                    Transition.at,
+                    Transition.from_status,
+                    Transition.to_status,
+                    Transition.from_flow_state,
+                    Transition.to_flow_state,
+                )
+                .where(
+                    Transition.work_item_id.in_(list(batch)),
+                    Transition.kind == TransitionKind.STATUS,
+                )
+                .order_by(Transition.work_item_id, Transition.at, Transition.id)
+            ):
+                history[row.work_item_id].append(row)
+            for item_id, item in items.items():
+                steps = history.get(item_id, [])
+                status = item.raw_status or (steps[-1].to_status if steps else None)
+                stage_id, flow_state = self.mapping.map_status(
+                    item.value_stream_id, status, item.project, item.raw_type
+                )
+                initial_state = steps[0].from_flow_state if steps else flow_state
+                mid_flow = initial_state in (*STARTED_STATES, "done")
+                started: datetime | None = item.created_at if mid_flow else None
+                if not mid_flow:
+                    started = next(
+                        (step.at for step in steps if step.to_flow_state in STARTED_STATES), None
+                    )
+                done: datetime | None = None
+                if flow_state == "done":
+                    done = next(
+                        (step.at for step in reversed(steps) if step.to_flow_state == "done"),
+                        None,
+                    )
+                    if done is None:
+                        done = steps[-1].at if steps else (item.updated_at or item.created_at)
+                updates.append(
+                    {
+                        "item_id": item_id,
+                        "raw_status": status,
+                        "stage_id": stage_id,
+                        "flow_state": flow_state,
+                        "work_started_at": started,
+                        "done_at": done,
+                        "first_seen_mid_flow": mid_flow,
+                    }
+                )
+        statement = (
+            update(table_of(WorkItem))
+            .where(table_of(WorkItem).c.id == bindparam("item_id"))
+            .values(
+                raw_status=bindparam("raw_status"),
+                stage_id=bindparam("stage_id"),
+                flow_state=bindparam("flow_state"),
+                work_started_at=bindparam("work_started_at"),
+                done_at=bindparam("done_at"),
+                first_seen_mid_flow=bindparam("first_seen_mid_flow"),
+            )
+        )
+        for batch_rows in chunks(updates):
+            self.session.execute(statement, list(batch_rows))
+
+    # -- code ------------------------------------------------------------------------------
+    def _replace_links(
+        self,
+        model: type[CommitWorkItem]
+        | type[PullRequestWorkItem]
+        | type[PullRequestCommit]
+        | type[DeploymentChange]
+        | type[ReleaseItem],
+        owner_column: str,
+        owner_ids: list[int],
+        rows: list[dict[str, Any]],
+    ) -> None:
+        column = getattr(model, owner_column)
+        for batch in chunks(owner_ids, 900):
+            self.session.execute(delete(model).where(column.in_(list(batch))))
+        insert_rows(self.session, model, rows)
+
+    def _commits(self, records: Sequence[tuple[int, CommitRecord]]) -> None:
+        if not records:
+            return
+        rows = []
+        for raw_id, commit in records:
+            row = self._base(raw_id, commit.external_id)
+            row.update(
+                repository=commit.repository,
+                sha=commit.sha,
+                author=commit.author,
+                author_id=self.mapping.person_id(commit.author),
+                authored_at=commit.authored_at,
+                committed_at=commit.committed_at,
+                message=commit.message,
+                branch=commit.branch,
+                value_stream_id=self.mapping.stream_for_repository(commit.repository),
+            )
+            rows.append(row)
+        upsert(self.session, Commit, rows)
+        ids = id_map(self.session, Commit, self.source.id)
+        links = []
+        for _, commit in records:
+            commit_id = ids[commit.external_id]
+            for key, method in self._keys_with_method(
+                (commit.work_items, "explicit"),
+                ([commit.message], "commit_message"),
+                ([commit.branch], "branch_name"),
+            ):
+                links.append({"commit_id": commit_id, "work_item_key": key, "method": method})
+        self._replace_links(
+            CommitWorkItem, "commit_id", [ids[c.external_id] for _, c in records], links
+        )
+        self.report.counts["commits"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _keys_with_method(
+        self, *sources: tuple[Sequence[str | None], str]
+    ) -> list[tuple[str, str]]:
+        """Work item keys with the first way each was found (explicit lists are taken whole)."""
+        found: dict[str, str] = {}
+        for texts, method in sources:
+            keys = (
+                [t for t in texts if t]
+                if method == "explicit"
+                else self.mapping.work_item_keys(*texts)
+            )
+            for key in keys:
+                found.setdefault(key, method)
+        return list(found.items())
+
+    def _pull_requests(self, records: Sequence[tuple[int, PullRequestRecord]]) -> None:
+        self._touched_prs: set[int] = set()
+        if not records:
+            return
+        rows = []
+        for raw_id, pr in records:
+            row = self._base(raw_id, pr.external_id)
+            row.update(
+                repository=pr.repository,
+                number=pr.number,
+                title=pr.title,
+                body=pr.body,
+                author=pr.author,
+                author_id=self.mapping.person_id(pr.author),
+                state=pr.state if pr.merged_at is None else "merged",
+                created_at=pr.created_at,
+                first_review_at=pr.first_review_at,
+                approved_at=pr.approved_at,
+                merged_at=pr.merged_at,
+                closed_at=pr.closed_at,
+                merge_commit_sha=pr.merge_commit_sha,
+                base_branch=pr.base_branch,
+                head_branch=pr.head_branch,
+                url=pr.url,
+                value_stream_id=self.mapping.stream_for_repository(pr.repository),
+            )
+            rows.append(row)
+        upsert(self.session, PullRequest, rows)
+        ids = id_map(self.session, PullRequest, self.source.id)
+        pr_ids = [ids[pr.external_id] for _, pr in records]
+        commit_links, item_links = [], []
+        for _, pr in records:
+            pr_id = ids[pr.external_id]
+            for sha in dict.fromkeys(pr.commits):
+                commit_links.append({"pull_request_id": pr_id, "commit_sha": sha})
+            for key, method in self._keys_with_method(
+                (pr.work_items, "explicit"),
+                ([pr.title], "pr_title"),
+                ([pr.head_branch], "branch_name"),
+                ([pr.body], "pr_body"),
+            ):
+                item_links.append(
+                    {"pull_request_id": pr_id, "work_item_key": key, "method": method}
+                )
+        self._replace_links(PullRequestCommit, "pull_request_id", pr_ids, commit_links)
+        self._replace_links(PullRequestWorkItem, "pull_request_id", pr_ids, item_links)
+        self._touched_prs.update(pr_ids)
+        self.report.counts["pull_requests"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _reviews(self, records: Sequence[tuple[int, ReviewRecord]]) -> None:
+        prs = id_map(self.session, PullRequest, self.source.id)
+        rows = []
+        for raw_id, review in records:
+            pr_id = prs.get(review.pull_request_external_id)
+            if pr_id is None:
+                self.report.errors.append(
+                    f"review {review.external_id}: unknown pull request "
+                    f"{review.pull_request_external_id}"
+                )
+                continue
+            row = self._base(raw_id, review.external_id)
+            row.update(
+                pull_request_id=pr_id,
+                reviewer=review.reviewer,
+                reviewer_id=self.mapping.person_id(review.reviewer),
+                state=review.state,
+                submitted_at=review.submitted_at,
+            )
+            rows.append(row)
+            self._touched_prs.add(pr_id)
+        upsert(self.session, Review, rows)
+        self.report.counts["reviews"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+        self._review_times(sorted(self._touched_prs))
+
+    def _review_times(self, pr_ids: list[int]) -> None:
+        """First review and approval by someone other than the author, unless the tool said."""
+        pr = table_of(PullRequest).c
+        review = table_of(Review).c
+        not_author = and_(
+            review.pull_request_id == pr.id,
+            (review.reviewer.is_(None)) | (pr.author.is_(None)) | (review.reviewer != pr.author),
+        )
+        first_review = select(func.min(review.submitted_at)).where(not_author).scalar_subquery()
+        first_approval = (
+            select(func.min(review.submitted_at))
+            .where(not_author, review.state == "approved")
+            .scalar_subquery()
+        )
+        for batch in chunks(pr_ids, 900):
+            in_batch = pr.id.in_(list(batch))
+            for column, earliest in (
+                (pr.first_review_at, first_review),
+                (pr.approved_at, first_approval),
+            ):
+                self.session.execute(
+                    update(table_of(PullRequest))
+                    .where(in_batch, earliest.is_not(None))
+                    .where(column.is_(None) | (earliest < column))
+                    .values({column.name: earliest})
+                )
+
+    # -- delivery --------------------------------------------------------------------------
+    def _pipeline_runs(self, records: Sequence[tuple[int, PipelineRunRecord]]) -> None:
+        rows = []
+        for raw_id, run in records:
+            row = self._base(raw_id, run.external_id)
+            row.update(
+                name=run.name,
+                repository=run.repository,
+                sha=run.sha,
+                branch=run.branch,
+                status=run.status,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                url=run.url,
+                value_stream_id=self.mapping.stream_for_repository(run.repository),
+            )
+            rows.append(row)
+        upsert(self.session, PipelineRun, rows)
+        self.report.counts["pipeline_runs"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _deployments(self, records: Sequence[tuple[int, DeploymentRecord]]) -> None:
+        if not records:
+            return
+        rows = []
+        for raw_id, deployment in records:
+            production = deployment.production
+            if production is None:
+                production = self.mapping.is_production(deployment.environment)
+            row = self._base(raw_id, deployment.external_id)
+            row.update(
+                service=deployment.service,
+                environment=deployment.environment,
+                is_production=production,
+                version=deployment.version,
+                sha=deployment.sha,
+                status=deployment.status,
+                started_at=deployment.started_at,
+                finished_at=deployment.finished_at,
+                is_rollback=deployment.rollback_of is not None,
+                rollback_of_external_id=deployment.rollback_of,
+                url=deployment.url,
+                value_stream_id=self.mapping.stream_for_service(deployment.service),
+            )
+            rows.append(row)
+        upsert(self.session, Deployment, rows)
+        ids = id_map(self.session, Deployment, self.source.id)
+        changes = [
+            {"deployment_id": ids[d.external_id], "commit_sha": sha, "method": "explicit"}
+            for _, d in records
+            for sha in dict.fromkeys(d.commits)
+        ]
+        self._replace_links(
+            DeploymentChange, "deployment_id", [ids[d.external_id] for _, d in records], changes
+        )
+        self.report.counts["deployments"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _incidents(self, records: Sequence[tuple[int, IncidentRecord]]) -> None:
+        rows = []
+        for raw_id, incident in records:
+            row = self._base(raw_id, incident.external_id)
+            row.update(
+                title=incident.title,
+                service=incident.service,
+                severity=incident.severity,
+                opened_at=incident.opened_at,
+                acknowledged_at=incident.acknowledged_at,
+                resolved_at=incident.resolved_at,
+                caused_by_external_id=incident.caused_by,
+                caused_by_deployment_id=None,
+                url=incident.url,
+                value_stream_id=self.mapping.stream_for_service(incident.service),
+            )
+            rows.append(row)
+        upsert(self.session, Incident, rows)
+        self.report.counts["incidents"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _releases(self, records: Sequence[tuple[int, ReleaseRecord]]) -> None:
+        if not records:
+            return
+        rows = []
+        for raw_id, release in records:
+            row = self._base(raw_id, release.external_id)
+            stream_id = (
+                self.mapping.stream_keys.get(release.value_stream) if release.value_stream else None
+            )
+            row.update(
+                name=release.name,
+                version=release.version,
+                value_stream_id=stream_id,
+                planned_at=release.planned_at,
+                released_at=release.released_at,
+            )
+            rows.append(row)
+        upsert(self.session, Release, rows)
+        ids = id_map(self.session, Release, self.source.id)
+        items = [
+            {"release_id": ids[r.external_id], "work_item_key": key}
+            for _, r in records
+            for key in dict.fromkeys(r.work_items)
+        ]
+        self._replace_links(
+            ReleaseItem, "release_id", [ids[r.external_id] for _, r in records], items
+        )
+        self.report.counts["releases"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+
+def resolve_references(session: Session) -> None:
+    """Fill in references that could only be made once both ends were known.
+
+    Links are kept by natural key (work item key, commit sha, deployment id) so either end may
+    arrive first, from any source; this pass joins the ones still open. Each update touches
+    only rows whose reference is still empty, so it stays cheap on a large history.
+    """
+    item = table_of(WorkItem).c
+    commit = table_of(Commit).c
+    deployment = table_of(Deployment).c
+
+    def by_key(key_column: Any) -> Any:
+        return select(func.min(item.id)).where(item.key == key_column).scalar_subquery()
+
+    def by_sha(sha_column: Any) -> Any:
+        return select(func.min(commit.id)).where(commit.sha == sha_column).scalar_subquery()
+
+    item_links: tuple[type[Base], ...] = (CommitWorkItem, PullRequestWorkItem, ReleaseItem)
+    for model in item_links:
+        table = table_of(model).c
+        session.execute(
+            update(table_of(model))
+            .where(table.work_item_id.is_(None))
+            .values(work_item_id=by_key(table.work_item_key))
+        )
+    commit_links: tuple[type[Base], ...] = (PullRequestCommit, DeploymentChange)
+    for model in commit_links:
+        table = table_of(model).c
+        session.execute(
+            update(table_of(model))
+            .where(table.commit_id.is_(None))
+            .values(commit_id=by_sha(table.commit_sha))
+        )
+    incident = table_of(Incident).c
+    session.execute(
+        update(table_of(Incident))
+        .where(
+            incident.caused_by_deployment_id.is_(None), incident.caused_by_external_id.is_not(None)
+        )
+        .values(
+            caused_by_deployment_id=select(func.min(deployment.id))
+            .where(deployment.external_id == incident.caused_by_external_id)
+            .scalar_subquery()
+        )
+    )
+    parent = table_of(WorkItem).alias("parent")
+    session.execute(
+        update(table_of(WorkItem))
+        .where(item.parent_id.is_(None), item.parent_key.is_not(None))
+        .values(
+            parent_id=select(func.min(parent.c.id))
+            .where(parent.c.source_id == item.source_id, parent.c.key == item.parent_key)
+            .scalar_subquery()
+        )
+    )

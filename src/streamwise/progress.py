@@ -1,0 +1,21 @@
+"""How long-running work reports progress without knowing who is watching (CLI, API, tests)."""
+
+from typing import Protocol
+
+
+class ProgressSink(Protocol):
+    def start(self, task: str, total: int | None = None) -> None:
+        """A new phase begins; ``total`` is the number of steps if known."""
+
+    def advance(self, task: str, amount: int = 1) -> None:
+        """``amount`` more steps of ``task`` are done."""
+
+
+class NoProgress:
+    """For callers that do not display progress."""
+
+    def start(self, task: str, total: int | None = None) -> None:
+        return None
+
+    def advance(self, task: str, amount: int = 1) -> None:
+        return None

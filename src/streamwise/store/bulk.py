@@ -1,0 +1,73 @@
+"""Bulk upserts keyed on (source_id, external_id), the same on SQLite and PostgreSQL.
+
+ORM objects one by one are far too slow for a backfill of hundreds of thousands of rows;
+these helpers send batches through Core with the dialect's ``ON CONFLICT`` clause.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Session
+
+BATCH_SIZE = 2000
+SOURCE_KEY = ("source_id", "external_id")
+
+
+def chunks(rows: Sequence[Any], size: int = BATCH_SIZE) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def table_of(model: type[DeclarativeBase] | Table) -> Table:
+    """The Core table of a mapped class (typed, unlike ``Model.__table__``)."""
+    if isinstance(model, Table):
+        return model
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def upsert(
+    session: Session,
+    model: type[DeclarativeBase] | Table,
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[str] = SOURCE_KEY,
+) -> None:
+    """Insert ``rows`` or update the existing row with the same ``key``. All rows must have the
+    same columns."""
+    if not rows:
+        return
+    table = table_of(model)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in key}
+    if updated:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=updated)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    for batch in chunks(rows):
+        session.execute(statement, list(batch))
+
+
+def insert_rows(
+    session: Session, model: type[DeclarativeBase] | Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Plain batched insert (for link tables whose old rows were deleted first)."""
+    if not rows:
+        return
+    table = table_of(model)
+    for batch in chunks(rows):
+        session.execute(table.insert(), list(batch))
+
+
+def id_map(
+    session: Session, model: type[DeclarativeBase], source_id: int, column: str = "external_id"
+) -> dict[str, int]:
+    """``column`` value → row id for one source, to wire foreign keys after an upsert."""
+    table = table_of(model)
+    query = select(table.c[column], table.c.id).where(table.c.source_id == source_id)
+    return {value: row_id for value, row_id in session.execute(query)}

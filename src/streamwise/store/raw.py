@@ -1,0 +1,128 @@
+"""Append-only storage of raw payloads with content-hash deduplication."""
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from streamwise.model import RawRecord
+from streamwise.model.base import utcnow
+from streamwise.store.bulk import chunks, insert_rows
+
+
+class Payload(Protocol):
+    """A payload as a connector hands it over (see ``connectors.base.RawPayload``)."""
+
+    @property
+    def entity_kind(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """A stable hash of a payload: same content, same hash, whatever the key order."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class StoredRaw:
+    """What a store call did: how many payloads were new, and which keys changed."""
+
+    received: int = 0
+    stored: int = 0
+    changed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _latest_ids(source_id: int, kinds: Iterable[str] | None = None) -> Any:
+    query = (
+        select(func.max(RawRecord.id))
+        .where(RawRecord.source_id == source_id)
+        .group_by(RawRecord.entity_kind, RawRecord.external_id)
+    )
+    if kinds is not None:
+        query = query.where(RawRecord.entity_kind.in_(list(kinds)))
+    return query.scalar_subquery()
+
+
+def store_payloads(
+    session: Session,
+    source_id: int,
+    payloads: Sequence[Payload],
+    fetched_at: datetime | None = None,
+) -> StoredRaw:
+    """Append each payload unless the latest stored payload for its key is identical.
+
+    Comparing with the *latest* one (not any earlier one) keeps A → B → A as three rows, so the
+    newest raw record is always what the tool says now.
+    """
+    result = StoredRaw(received=len(payloads))
+    if not payloads:
+        return result
+    kinds = {payload.entity_kind for payload in payloads}
+    latest: dict[tuple[str, str], str] = {
+        (kind, external_id): digest
+        for kind, external_id, digest in session.execute(
+            select(RawRecord.entity_kind, RawRecord.external_id, RawRecord.content_hash).where(
+                RawRecord.id.in_(_latest_ids(source_id, kinds))
+            )
+        )
+    }
+    when = fetched_at or utcnow()
+    rows: list[dict[str, Any]] = []
+    for payload in payloads:
+        digest = content_hash(payload.payload)
+        key = (payload.entity_kind, payload.external_id)
+        if latest.get(key) == digest:
+            continue
+        latest[key] = digest
+        rows.append(
+            {
+                "source_id": source_id,
+                "entity_kind": payload.entity_kind,
+                "external_id": payload.external_id,
+                "payload": payload.payload,
+                "content_hash": digest,
+                "fetched_at": when,
+                "error": None,
+            }
+        )
+        result.changed[payload.entity_kind].add(payload.external_id)
+    insert_rows(session, RawRecord, rows)
+    result.stored = len(rows)
+    return result
+
+
+RawRow = tuple[int, str, str, dict[str, Any]]
+"""(raw record id, entity kind, external id, payload)"""
+
+
+def latest_payloads(
+    session: Session, source_id: int, keys: dict[str, set[str]] | None = None
+) -> list[RawRow]:
+    """The newest raw record per key of a source: all keys, or only ``keys`` (kind → ids)."""
+    columns = select(
+        RawRecord.id, RawRecord.entity_kind, RawRecord.external_id, RawRecord.payload
+    ).where(RawRecord.source_id == source_id)
+    if keys is None:
+        query = columns.where(RawRecord.id.in_(_latest_ids(source_id))).order_by(RawRecord.id)
+        return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
+    newest: dict[tuple[str, str], RawRow] = {}
+    for kind, external_ids in keys.items():
+        for batch in chunks(sorted(external_ids), 900):
+            query = columns.where(
+                RawRecord.entity_kind == kind, RawRecord.external_id.in_(list(batch))
+            )
+            for row in session.execute(query):
+                key = (row[1], row[2])
+                if key not in newest or newest[key][0] < row[0]:
+                    newest[key] = (row[0], row[1], row[2], row[3])
+    return sorted(newest.values(), key=lambda row: row[0])
