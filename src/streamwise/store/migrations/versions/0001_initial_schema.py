@@ -22,6 +22,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
 
     op.create_table(
+        "organisation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("timezone", sa.String(length=100), nullable=False),
+        sa.Column(
+            "settings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation")),
+    )
+    op.create_table(
         "sources",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -957,3 +969,4 @@ def downgrade() -> None:
     op.drop_table("raw_records")
     op.drop_table("value_streams")
     op.drop_table("sources")
+    op.drop_table("organisation")

@@ -1,0 +1,1 @@
+"""The command line (Typer + Rich): parse, call one function below, render the result."""
