@@ -6,7 +6,6 @@ import typer
 
 from streamwise.cli.context import console, progress_bars, state
 from streamwise.cli.data import print_normalise_report
-from streamwise.demo.loader import load_demo
 
 
 def demo_command(
@@ -28,6 +27,8 @@ def demo_command(
 
     Example: streamwise demo --seed 7 && streamwise serve
     """
+    from streamwise.demo.loader import load_demo  # numpy and the generator only when needed
+
     database = state.database(require_schema=False)
     with progress_bars() as progress:
         result = load_demo(

@@ -94,7 +94,8 @@ class SourceKeyed:
 
     @declared_attr
     def source_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy passes the class
-        return mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+        # No index of its own: each table's unique (source_id, external_id) starts with it.
+        return mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
 
     external_id: Mapped[str]
 

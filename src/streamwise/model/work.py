@@ -16,7 +16,7 @@ class WorkItem(SourceKeyed, Base):
     __tablename__ = "work_items"
     __table_args__ = (
         UniqueConstraint("source_id", "external_id"),
-        Index("ix_work_items_key", "key"),
+        Index("ix_work_items_key", "key", "source_id"),
     )
 
     external_id: Mapped[str] = mapped_column(String(300))

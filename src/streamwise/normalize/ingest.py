@@ -13,7 +13,7 @@ from streamwise.connectors.csvfile.reader import ErrorCollector, ImportRow, read
 from streamwise.connectors.registry import parser_for
 from streamwise.errors import ImportFileError, NotFoundError
 from streamwise.model import Organisation, PullRequest, Source, WorkItem
-from streamwise.normalize.pipeline import Normaliser, NormaliseReport
+from streamwise.normalize.pipeline import Normaliser, NormaliseReport, Parsed
 from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store.raw import store_payloads
 
@@ -107,10 +107,17 @@ def import_files(
     progress.advance("store", len(rows))
     report = ImportReport(rows=len(rows), stored=stored.stored)
     report.unchanged = stored.received - stored.stored
-    if stored.changed:
+    if stored.stored:
         parser = parser_for(source.kind)
         assert parser is not None
-        report.normalised = Normaliser(session, source, parser, progress).run(stored.changed)
+        parsed: dict[str, Parsed] = defaultdict(Parsed)
+        for row in rows:
+            kind = row.file_kind.entity_kind
+            raw_id = stored.raw_ids.pop((kind, row.record.external_id), None)
+            if raw_id is not None:  # new or changed, and not yet taken (duplicates in a file)
+                parsed[kind].records.append((raw_id, row.record))
+        normaliser = Normaliser(session, source, parser, progress)
+        report.normalised = normaliser.run_parsed(parsed)
     return report
 
 

@@ -58,6 +58,17 @@ from streamwise.store.bulk import chunks, id_map, insert_rows, table_of, upsert
 from streamwise.store.raw import latest_payloads
 
 STARTED_STATES = ("active", "waiting")
+COUNTED_KINDS = (
+    "work_items",
+    "transitions",
+    "commits",
+    "pull_requests",
+    "reviews",
+    "pipeline_runs",
+    "deployments",
+    "incidents",
+    "releases",
+)
 R = TypeVar("R", bound=Record)
 TASK = "normalise"
 
@@ -117,7 +128,6 @@ class Normaliser:
         parsed: dict[str, Parsed] = defaultdict(Parsed)
         failed: list[dict[str, Any]] = []
         rows = latest_payloads(self.session, self.source.id, keys)
-        self.progress.start(TASK, len(rows))
         for raw_id, kind, external_id, payload in rows:
             try:
                 record = self.parser(kind, payload, self.parse_context)
@@ -142,7 +152,13 @@ class Normaliser:
 
     def run(self, keys: dict[str, set[str]] | None = None) -> NormaliseReport:
         """Normalise the newest raw record of ``keys`` (entity kind → external ids), or all."""
-        parsed = self._parse(keys)
+        return self.run_parsed(self._parse(keys))
+
+    def run_parsed(self, parsed: dict[str, Parsed]) -> NormaliseReport:
+        """Normalise records already parsed from their raw payloads (saves a re-read when the
+        caller has just stored them)."""
+        parsed = defaultdict(Parsed, parsed)
+        self.progress.start(TASK, sum(len(p.records) for p in parsed.values()))
         self._work_items(parsed[EntityKind.WORK_ITEM].of(WorkItemRecord))
         self._transitions(parsed[EntityKind.TRANSITION].of(TransitionRecord))
         self._commits(parsed[EntityKind.COMMIT].of(CommitRecord))
@@ -152,7 +168,10 @@ class Normaliser:
         self._deployments(parsed[EntityKind.DEPLOYMENT].of(DeploymentRecord))
         self._incidents(parsed[EntityKind.INCIDENT].of(IncidentRecord))
         self._releases(parsed[EntityKind.RELEASE].of(ReleaseRecord))
-        resolve_references(self.session)
+        self.report.counts = +self.report.counts
+        resolve_references(
+            self.session, set(self.report.counts)
+        )  # drop kinds that had nothing to do
         return self.report
 
     def _base(self, raw_id: int, external_id: str) -> dict[str, Any]:
@@ -611,13 +630,15 @@ class Normaliser:
         self.progress.advance(TASK, len(rows))
 
 
-def resolve_references(session: Session) -> None:
+def resolve_references(session: Session, touched: set[str] | None = None) -> None:
     """Fill in references that could only be made once both ends were known.
 
     Links are kept by natural key (work item key, commit sha, deployment id) so either end may
-    arrive first, from any source; this pass joins the ones still open. Each update touches
-    only rows whose reference is still empty, so it stays cheap on a large history.
+    arrive first, from any source; this pass joins the ones still open. ``touched`` names the
+    kinds just normalised (table names); only links that could have changed are looked at, and
+    each update touches only rows whose reference is still empty.
     """
+    touched = set(COUNTED_KINDS) if touched is None else touched
     item = table_of(WorkItem).c
     commit = table_of(Commit).c
     deployment = table_of(Deployment).c
@@ -628,41 +649,53 @@ def resolve_references(session: Session) -> None:
     def by_sha(sha_column: Any) -> Any:
         return select(func.min(commit.id)).where(commit.sha == sha_column).scalar_subquery()
 
-    item_links: tuple[type[Base], ...] = (CommitWorkItem, PullRequestWorkItem, ReleaseItem)
-    for model in item_links:
-        table = table_of(model).c
+    item_links: list[tuple[type[Base], str]] = [
+        (CommitWorkItem, "commits"),
+        (PullRequestWorkItem, "pull_requests"),
+        (ReleaseItem, "releases"),
+    ]
+    for model, owner in item_links:
+        if touched & {"work_items", owner}:
+            table = table_of(model).c
+            session.execute(
+                update(table_of(model))
+                .where(table.work_item_id.is_(None))
+                .values(work_item_id=by_key(table.work_item_key))
+            )
+    commit_links: list[tuple[type[Base], str]] = [
+        (PullRequestCommit, "pull_requests"),
+        (DeploymentChange, "deployments"),
+    ]
+    for model, owner in commit_links:
+        if touched & {"commits", owner}:
+            table = table_of(model).c
+            session.execute(
+                update(table_of(model))
+                .where(table.commit_id.is_(None))
+                .values(commit_id=by_sha(table.commit_sha))
+            )
+    if touched & {"deployments", "incidents"}:
+        incident = table_of(Incident).c
         session.execute(
-            update(table_of(model))
-            .where(table.work_item_id.is_(None))
-            .values(work_item_id=by_key(table.work_item_key))
+            update(table_of(Incident))
+            .where(
+                incident.caused_by_deployment_id.is_(None),
+                incident.caused_by_external_id.is_not(None),
+            )
+            .values(
+                caused_by_deployment_id=select(func.min(deployment.id))
+                .where(deployment.external_id == incident.caused_by_external_id)
+                .scalar_subquery()
+            )
         )
-    commit_links: tuple[type[Base], ...] = (PullRequestCommit, DeploymentChange)
-    for model in commit_links:
-        table = table_of(model).c
+    if "work_items" in touched:
+        parent = table_of(WorkItem).alias("parent")
         session.execute(
-            update(table_of(model))
-            .where(table.commit_id.is_(None))
-            .values(commit_id=by_sha(table.commit_sha))
+            update(table_of(WorkItem))
+            .where(item.parent_id.is_(None), item.parent_key.is_not(None))
+            .values(
+                parent_id=select(func.min(parent.c.id))
+                .where(parent.c.source_id == item.source_id, parent.c.key == item.parent_key)
+                .scalar_subquery()
+            )
         )
-    incident = table_of(Incident).c
-    session.execute(
-        update(table_of(Incident))
-        .where(
-            incident.caused_by_deployment_id.is_(None), incident.caused_by_external_id.is_not(None)
-        )
-        .values(
-            caused_by_deployment_id=select(func.min(deployment.id))
-            .where(deployment.external_id == incident.caused_by_external_id)
-            .scalar_subquery()
-        )
-    )
-    parent = table_of(WorkItem).alias("parent")
-    session.execute(
-        update(table_of(WorkItem))
-        .where(item.parent_id.is_(None), item.parent_key.is_not(None))
-        .values(
-            parent_id=select(func.min(parent.c.id))
-            .where(parent.c.source_id == item.source_id, parent.c.key == item.parent_key)
-            .scalar_subquery()
-        )
-    )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from streamwise.model import RawRecord
 from streamwise.model.base import utcnow
-from streamwise.store.bulk import chunks, insert_rows
+from streamwise.store.bulk import chunks, table_of
 
 
 class Payload(Protocol):
@@ -40,6 +40,8 @@ class StoredRaw:
     received: int = 0
     stored: int = 0
     changed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    raw_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(entity kind, external id) → id of the raw record just stored for it."""
 
 
 def _latest_ids(source_id: int, kinds: Iterable[str] | None = None) -> Any:
@@ -96,7 +98,11 @@ def store_payloads(
             }
         )
         result.changed[payload.entity_kind].add(payload.external_id)
-    insert_rows(session, RawRecord, rows)
+    table = table_of(RawRecord)
+    statement = table.insert().returning(table.c.id, table.c.entity_kind, table.c.external_id)
+    for batch in chunks(rows):
+        for raw_id, kind, external_id in session.execute(statement, list(batch)):
+            result.raw_ids[(kind, external_id)] = raw_id
     result.stored = len(rows)
     return result
 

@@ -47,21 +47,21 @@ def organisation_summary(session: Session) -> dict[str, Any]:
     items_by_stream = dict(
         session.execute(
             select(WorkItem.value_stream_id, func.count()).group_by(WorkItem.value_stream_id)
-        ).tuples()
+        ).all()
     )
     done_by_stream = dict(
         session.execute(
             select(WorkItem.value_stream_id, func.count())
             .where(WorkItem.done_at.is_not(None))
             .group_by(WorkItem.value_stream_id)
-        ).tuples()
+        ).all()
     )
     deployments_by_stream = dict(
         session.execute(
             select(Deployment.value_stream_id, func.count())
             .where(Deployment.is_production.is_(True))
             .group_by(Deployment.value_stream_id)
-        ).tuples()
+        ).all()
     )
     streams = []
     for stream in session.scalars(select(ValueStream).order_by(ValueStream.position)):
@@ -86,7 +86,7 @@ def organisation_summary(session: Session) -> dict[str, Any]:
     raw_by_source = dict(
         session.execute(
             select(RawRecord.source_id, func.count()).group_by(RawRecord.source_id)
-        ).tuples()
+        ).all()
     )
     sources = [
         {"name": s.name, "kind": s.kind, "raw_records": raw_by_source.get(s.id, 0)}

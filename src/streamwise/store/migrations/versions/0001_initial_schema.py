@@ -219,7 +219,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_deployments_service_finished", ["service", "finished_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_deployments_source_id"), ["source_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_deployments_value_stream_id"), ["value_stream_id"], unique=False
         )
@@ -276,7 +275,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("pipeline_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pipeline_runs_sha"), ["sha"], unique=False)
-        batch_op.create_index(batch_op.f("ix_pipeline_runs_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "releases",
@@ -312,9 +310,6 @@ def upgrade() -> None:
             "source_id", "external_id", name=op.f("uq_releases_source_id_external_id")
         ),
     )
-    with op.batch_alter_table("releases", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_releases_source_id"), ["source_id"], unique=False)
-
     op.create_table(
         "status_mappings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -396,7 +391,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("commits", schema=None) as batch_op:
         batch_op.create_index("ix_commits_sha", ["sha"], unique=False)
-        batch_op.create_index(batch_op.f("ix_commits_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "incidents",
@@ -446,9 +440,6 @@ def upgrade() -> None:
             "source_id", "external_id", name=op.f("uq_incidents_source_id_external_id")
         ),
     )
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_incidents_source_id"), ["source_id"], unique=False)
-
     op.create_table(
         "person_identities",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -524,7 +515,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_pull_requests_repo_number", ["repository", "number"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_pull_requests_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "work_items",
@@ -606,8 +596,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_work_items_flow_item_type"), ["flow_item_type"], unique=False
         )
-        batch_op.create_index("ix_work_items_key", ["key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_work_items_source_id"), ["source_id"], unique=False)
+        batch_op.create_index("ix_work_items_key", ["key", "source_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_work_items_value_stream_id"), ["value_stream_id"], unique=False
         )
@@ -814,7 +803,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_reviews_pull_request_id"), ["pull_request_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_reviews_source_id"), ["source_id"], unique=False)
 
     op.create_table(
         "transitions",
@@ -876,18 +864,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("transitions", schema=None) as batch_op:
         batch_op.create_index("ix_transitions_item_at", ["work_item_id", "at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_transitions_source_id"), ["source_id"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("transitions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_transitions_source_id"))
         batch_op.drop_index("ix_transitions_item_at")
 
     op.drop_table("transitions")
     with op.batch_alter_table("reviews", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reviews_source_id"))
         batch_op.drop_index(batch_op.f("ix_reviews_pull_request_id"))
 
     op.drop_table("reviews")
@@ -916,23 +901,17 @@ def downgrade() -> None:
     op.drop_table("commit_work_items")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_items_value_stream_id"))
-        batch_op.drop_index(batch_op.f("ix_work_items_source_id"))
         batch_op.drop_index("ix_work_items_key")
         batch_op.drop_index(batch_op.f("ix_work_items_flow_item_type"))
 
     op.drop_table("work_items")
     with op.batch_alter_table("pull_requests", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pull_requests_source_id"))
         batch_op.drop_index("ix_pull_requests_repo_number")
 
     op.drop_table("pull_requests")
     op.drop_table("person_identities")
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_incidents_source_id"))
-
     op.drop_table("incidents")
     with op.batch_alter_table("commits", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_commits_source_id"))
         batch_op.drop_index("ix_commits_sha")
 
     op.drop_table("commits")
@@ -940,19 +919,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_status_mappings_value_stream_id"))
 
     op.drop_table("status_mappings")
-    with op.batch_alter_table("releases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_releases_source_id"))
-
     op.drop_table("releases")
     with op.batch_alter_table("pipeline_runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pipeline_runs_source_id"))
         batch_op.drop_index(batch_op.f("ix_pipeline_runs_sha"))
 
     op.drop_table("pipeline_runs")
     op.drop_table("people")
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deployments_value_stream_id"))
-        batch_op.drop_index(batch_op.f("ix_deployments_source_id"))
         batch_op.drop_index("ix_deployments_service_finished")
 
     op.drop_table("deployments")

@@ -1,0 +1,126 @@
+"""The command line as a person uses it: real processes, one clear line on mistakes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ORG_YAML, write_dataset
+
+COMMANDS = [
+    ["init"],
+    ["db", "upgrade"],
+    ["db", "downgrade"],
+    ["config", "check"],
+    ["config", "apply"],
+    ["import"],
+    ["renormalize"],
+    ["summary"],
+    ["demo"],
+    ["serve"],
+]
+
+
+def run(*args: str, cwd: Path, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMWISE_")}
+    env["COLUMNS"] = "200"
+    if database_url:
+        env["STREAMWISE_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "streamwise", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert expected in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command: list[str], tmp_path: Path) -> None:
+    result = run(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout
+
+
+def test_init_import_summary_round_trip(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "streamwise.yaml").write_text(ORG_YAML)
+    result = run("init", cwd=tmp_path, database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "Keeping the existing streamwise.yaml" in result.stdout
+    data = write_dataset(tmp_path / "data")
+    result = run("import", str(data), "--source", "files", cwd=tmp_path, database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "4 work_items" in result.stdout and "12 transitions" in result.stdout
+    result = run("import", str(data), "--source", "files", cwd=tmp_path, database_url=database_url)
+    assert "0 new or changed" in result.stdout
+    result = run("summary", "--json", cwd=tmp_path, database_url=database_url)
+    assert '"work_items": 4' in result.stdout
+    result = run("config", "apply", cwd=tmp_path, database_url=database_url)
+    assert "nothing changed" in result.stdout
+
+
+def test_config_check_does_not_touch_the_database(tmp_path: Path) -> None:
+    (tmp_path / "streamwise.yaml").write_text(ORG_YAML)
+    database = tmp_path / "never.db"
+    result = run("config", "check", cwd=tmp_path, database_url=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    assert "streamwise.yaml is valid" in result.stdout
+    assert not database.exists()
+
+
+def test_bad_yaml_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "streamwise.yaml").write_text("value_streams: [\n")
+    result = run("config", "check", cwd=tmp_path)
+    assert_clean_failure(result, "error: streamwise.yaml:2:1: not valid YAML")
+
+
+def test_invalid_config_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(
+        "value_streams: [{key: a, name: A, stages: [{name: B, flow_state: doing}]}]"
+    )
+    result = run("--config", "org.yaml", "config", "check", cwd=tmp_path)
+    assert_clean_failure(
+        result, "org.yaml: value_streams[0].stages[0].flow_state: 'doing' is not one of"
+    )
+    assert result.returncode == 2
+
+
+def test_bad_path_and_bad_csv(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "streamwise.yaml").write_text(ORG_YAML)
+    assert run("init", cwd=tmp_path, database_url=database_url).returncode == 0
+    result = run("import", "nope.csv", "--source", "files", cwd=tmp_path, database_url=database_url)
+    assert_clean_failure(result, "error: nope.csv: no such file or directory")
+    (tmp_path / "work_items.csv").write_text("key,created_at\nX-1,someday\n")
+    result = run(
+        "import", "work_items.csv", "--source", "files", cwd=tmp_path, database_url=database_url
+    )
+    assert_clean_failure(
+        result, "work_items.csv: row 1, column created_at: 'someday' is not an ISO 8601 timestamp"
+    )
+
+
+def test_unreachable_database(tmp_path: Path) -> None:
+    result = run("summary", cwd=tmp_path, database_url="postgresql://nobody@127.0.0.1:9/streamwise")
+    assert_clean_failure(
+        result, "cannot reach the database postgresql+psycopg://nobody@127.0.0.1:9"
+    )
+    assert "Check STREAMWISE_DATABASE_URL" in " ".join(result.stderr.split())
+
+
+def test_database_without_schema_says_upgrade(tmp_path: Path) -> None:
+    result = run("summary", cwd=tmp_path, database_url=f"sqlite:///{tmp_path / 'new.db'}")
+    assert_clean_failure(result, "run `streamwise db upgrade`")
+
+
+def test_python_dash_m_and_version(tmp_path: Path) -> None:
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("streamwise ")
