@@ -63,7 +63,7 @@ def test_unparsable_timestamp(loaded: Database, tmp_path: Path) -> None:
 
 
 def test_transition_for_unknown_item(loaded: Database, tmp_path: Path) -> None:
-    rows = transition_rows()[:1] + [dict(transition_rows()[0], item="SHOP-404")]
+    rows = [*transition_rows()[:1], dict(transition_rows()[0], item="SHOP-404")]
     path = write_csv(tmp_path / "transitions.csv", rows)
     message = attempt(loaded, path)
     assert f"{path}: row 2, column item: 'SHOP-404' is not a work item of source 'files'" in message
@@ -181,9 +181,9 @@ def test_unknown_file_name_and_missing_path(loaded: Database, tmp_path: Path) ->
 
 def test_unknown_source(loaded: Database, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "work_items.csv", [new_item()])
-    with pytest.raises(NotFoundError, match="no source named 'nope' \\(known: files, other\\)"):
-        with loaded.transaction() as session:
-            import_files(session, [path], "nope")
+    expected = r"no source named 'nope' \(known: files, other\)"
+    with pytest.raises(NotFoundError, match=expected), loaded.transaction() as session:
+        import_files(session, [path], "nope")
 
 
 def test_retry_after_fixing_completes(loaded: Database, tmp_path: Path) -> None:
