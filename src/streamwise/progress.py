@@ -19,3 +19,17 @@ class NoProgress:
 
     def advance(self, task: str, amount: int = 1) -> None:
         return None
+
+
+class Prefixed:
+    """Passes progress on with a prefix, so parallel phases of several sources stay apart."""
+
+    def __init__(self, sink: ProgressSink, prefix: str) -> None:
+        self.sink = sink
+        self.prefix = prefix
+
+    def start(self, task: str, total: int | None = None) -> None:
+        self.sink.start(f"{self.prefix}: {task}", total)
+
+    def advance(self, task: str, amount: int = 1) -> None:
+        self.sink.advance(f"{self.prefix}: {task}", amount)

@@ -59,7 +59,8 @@ class RichProgress:
         self.tasks: dict[str, TaskID] = {}
 
     def start(self, task: str, total: int | None = None) -> None:
-        label = LABELS.get(task, task)
+        prefix, _, phase = task.rpartition(": ")
+        label = f"{prefix}: {LABELS.get(phase, phase)}" if prefix else LABELS.get(phase, phase)
         if task in self.tasks:
             self.progress.reset(self.tasks[task], total=total, description=label)
         else:
@@ -74,7 +75,7 @@ class RichProgress:
 @contextmanager
 def progress_bars() -> Iterator[RichProgress]:
     with Progress(
-        TextColumn("{task.description:<22}"),
+        TextColumn("{task.description:<30}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -14,7 +14,7 @@ from streamwise.connectors.registry import parser_for
 from streamwise.errors import ImportFileError, NotFoundError
 from streamwise.model import Organisation, PullRequest, Source, WorkItem
 from streamwise.normalize.pipeline import Normaliser, NormaliseReport, Parsed
-from streamwise.progress import NoProgress, ProgressSink
+from streamwise.progress import NoProgress, Prefixed, ProgressSink
 from streamwise.store.raw import store_payloads
 
 
@@ -92,8 +92,8 @@ def import_files(
 ) -> ImportReport:
     """Validate every row, store raw payloads, normalise what changed — in the caller's
     transaction, so a bad row or a failure leaves the database exactly as it was."""
-    progress = progress or NoProgress()
     source = find_source(session, source_name)
+    progress = Prefixed(progress or NoProgress(), source.name)
     if source.kind != "file":
         raise ImportFileError(
             f"source {source_name!r} is of kind {source.kind!r}; files can be imported only "
@@ -139,5 +139,6 @@ def renormalize(
             )
             reports[source.name] = report
             continue
-        reports[source.name] = Normaliser(session, source, parser, progress).run(None)
+        sink = Prefixed(progress or NoProgress(), source.name)
+        reports[source.name] = Normaliser(session, source, parser, sink).run(None)
     return reports
