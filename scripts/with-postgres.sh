@@ -43,9 +43,15 @@ cleanup() {
   rm -rf "$work_dir"
   exit "$status"
 }
+child=""
+stop_child() {
+  # Forward the signal to the command, let it finish its own cleanup, then clean up ours.
+  [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child" 2>/dev/null
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'stop_child 130' INT
+trap 'stop_child 143' TERM
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
@@ -60,8 +66,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 
 export STREAMWISE_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
 echo "with-postgres: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
+# Run the command in the background and wait for it: a shell only runs its traps between
+# commands, and `wait` is interruptible where a foreground child is not.
 set +e
-"$@"
+"$@" &
+child=$!
+wait "$child"
 status=$?
 set -e
 exit "$status"

@@ -55,3 +55,14 @@ def test_text_from_tools_is_escaped(database: Database, tmp_path: Path) -> None:
 def test_empty_database_page_says_what_to_do(database: Database) -> None:
     page = client(database).get("/")
     assert "streamwise demo" in page.text
+
+
+def test_missing_schema_is_a_problem_document(tmp_path: Path) -> None:
+    from streamwise.store import open_database
+
+    bare = open_database(f"sqlite:///{tmp_path / 'bare.db'}")
+    response = client(bare).get("/api/summary")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "streamwise db upgrade" in response.json()["detail"]
+    bare.dispose()

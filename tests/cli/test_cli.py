@@ -124,3 +124,19 @@ def test_database_without_schema_says_upgrade(tmp_path: Path) -> None:
 def test_python_dash_m_and_version(tmp_path: Path) -> None:
     result = run("--version", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("streamwise ")
+
+
+def test_invalid_config_apply_writes_nothing(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "streamwise.yaml"
+    config.write_text(ORG_YAML)
+    assert run("init", cwd=tmp_path, database_url=database_url).returncode == 0
+    before = run("summary", "--json", cwd=tmp_path, database_url=database_url).stdout
+    config.write_text(
+        ORG_YAML.replace("name: Shop", "name: Webshop").replace(
+            "flow_state: new", "flow_state: fresh"
+        )
+    )
+    result = run("config", "apply", cwd=tmp_path, database_url=database_url)
+    assert_clean_failure(result, "'fresh' is not one of new, waiting, active, done, canceled")
+    after = run("summary", "--json", cwd=tmp_path, database_url=database_url).stdout
+    assert after == before and '"name": "Shop"' in after

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from streamwise import __version__
@@ -47,6 +48,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "detail": str(error),
             },
             status_code=status,
+            media_type="application/problem+json",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_problem(_request: Request, error: OperationalError) -> JSONResponse:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Database unavailable",
+                "status": 503,
+                "detail": f"{reason}. Check the database URL, and run `streamwise db upgrade` "
+                "if the schema is missing.",
+            },
+            status_code=503,
             media_type="application/problem+json",
         )
 

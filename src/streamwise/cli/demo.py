@@ -36,7 +36,7 @@ def demo_command(
         )
     for source, report in result.reports.items():
         counts = ", ".join(f"{n:,} {k}" for k, n in report.normalised.counts.items())
-        console.print(f"{source}: {report.rows:,} rows ({report.stored:,} new). {counts}")
+        console.print(f"{source}: {report.rows:,} rows ({report.stored:,} new). {counts}".rstrip())
         print_normalise_report(report.normalised)
     console.print(
         f"Demo organisation loaded in {result.seconds:.1f} s from {data_dir} "
