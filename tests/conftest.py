@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +39,31 @@ def _pg_url(name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+@contextmanager
+def pg_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """Create a PostgreSQL database (optionally cloned from ``template``); drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{clone}'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database to clone: a file path (SQLite) or a database name (PostgreSQL)."""
     if ON_POSTGRES:
-        name = f"sw_template_{uuid.uuid4().hex[:8]}"
-        admin = _admin_engine()
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        database = open_database(_pg_url(name))
-        upgrade(database)
-        database.dispose()
-        yield name
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database("sw_template") as name:
+            database = open_database(_pg_url(name))
+            upgrade(database)
+            database.dispose()
+            yield name
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         database = open_database(f"sqlite:///{path}")
@@ -67,14 +78,8 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, migrated database for one test."""
     if ON_POSTGRES:
-        name = f"sw_test_{uuid.uuid4().hex[:12]}"
-        admin = _admin_engine()
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-        yield _pg_url(name)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database("sw_test", template=template_database) as name:
+            yield _pg_url(name)
     else:
         path = tmp_path / "streamwise.db"
         shutil.copyfile(template_database, path)
@@ -92,13 +97,7 @@ def database(database_url: str) -> Iterator[Database]:
 def empty_database_url(tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all, for migration tests."""
     if ON_POSTGRES:
-        name = f"sw_empty_{uuid.uuid4().hex[:12]}"
-        admin = _admin_engine()
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield _pg_url(name)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database("sw_empty") as name:
+            yield _pg_url(name)
     else:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
