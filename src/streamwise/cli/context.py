@@ -48,6 +48,7 @@ LABELS = {
     "store": "Storing raw records",
     "normalise": "Normalising",
     "generate": "Generating",
+    "derive items": "Deriving item facts",
 }
 
 

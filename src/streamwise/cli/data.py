@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.context import console, progress_bars, state
-from streamwise.normalize.ingest import import_files, renormalize
+from streamwise.ingest import import_files, renormalize
 from streamwise.normalize.pipeline import NormaliseReport
 from streamwise.store.summary import organisation_summary
 
@@ -47,7 +47,8 @@ def import_command(
     """
     database = state.database()
     with progress_bars() as progress, database.transaction() as session:
-        report = import_files(session, paths, source, kind, progress)
+        ingested = import_files(session, paths, source, kind, progress)
+    report = ingested.imported
     console.print(
         f"Imported {report.rows:,} rows into {source!r}: {report.stored:,} new or changed, "
         f"{report.unchanged:,} unchanged."
@@ -56,6 +57,12 @@ def import_command(
         counts = ", ".join(f"{n:,} {k}" for k, n in report.normalised.counts.items())
         console.print(f"Normalised {counts}.")
     print_normalise_report(report.normalised)
+    derived = ingested.derived
+    if derived.items or derived.deployments:
+        console.print(
+            f"Derived facts for {derived.items:,} work items and {derived.deployments:,} "
+            "deployments."
+        )
 
 
 def renormalize_command(
@@ -71,11 +78,14 @@ def renormalize_command(
     """
     database = state.database()
     with progress_bars() as progress, database.transaction() as session:
-        reports = renormalize(session, source, progress)
+        reports, derived = renormalize(session, source, progress)
     for name, report in reports.items():
         counts = ", ".join(f"{n:,} {k}" for k, n in report.counts.items()) or "nothing"
         console.print(f"{name}: normalised {counts}.")
         print_normalise_report(report)
+    console.print(
+        f"Derived facts for {derived.items:,} work items and {derived.deployments:,} deployments."
+    )
 
 
 def summary_command(

@@ -6,8 +6,9 @@ from datetime import date
 from pathlib import Path
 
 from streamwise.demo.generator import generate, write_demo
+from streamwise.ingest import import_files
 from streamwise.normalize.config import load_config
-from streamwise.normalize.ingest import ImportReport, import_files
+from streamwise.normalize.ingest import ImportReport
 from streamwise.normalize.organisation import apply_config
 from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store import Database, migrate
@@ -43,8 +44,7 @@ def load_demo(
     with database.transaction() as session:
         apply_config(session, config)
         for source in organisation.files:
-            result.reports[source] = import_files(
-                session, [data_dir / source], source, progress=progress
-            )
+            ingested = import_files(session, [data_dir / source], source, progress=progress)
+            result.reports[source] = ingested.imported
     result.seconds = time.perf_counter() - started
     return result

@@ -10,6 +10,13 @@ from streamwise.model.code import (
     Review,
 )
 from streamwise.model.delivery import Deployment, DeploymentChange, Incident, PipelineRun
+from streamwise.model.facts import (
+    ChangeFact,
+    DeploymentFact,
+    ItemFact,
+    ItemStageTime,
+    StageInterval,
+)
 from streamwise.model.releases import Release, ReleaseItem
 from streamwise.model.sources import RawRecord, Source, SyncState
 from streamwise.model.streams import (
@@ -26,13 +33,17 @@ from streamwise.model.work import Transition, TransitionKind, WorkItem
 
 __all__ = [
     "Base",
+    "ChangeFact",
     "Commit",
     "CommitWorkItem",
     "Deployment",
     "DeploymentChange",
+    "DeploymentFact",
     "FlowItemType",
     "FlowState",
     "Incident",
+    "ItemFact",
+    "ItemStageTime",
     "Organisation",
     "Person",
     "PersonIdentity",
@@ -46,6 +57,7 @@ __all__ = [
     "Review",
     "Source",
     "Stage",
+    "StageInterval",
     "StatusMapping",
     "SyncState",
     "Team",

@@ -82,6 +82,10 @@ class NormaliseReport:
     unmapped_types: Counter[str] = field(default_factory=Counter)
     unassigned_items: int = 0
     errors: list[str] = field(default_factory=list)
+    touched_items: set[int] = field(default_factory=set)
+    """Work items whose rows or transitions changed: their facts need deriving."""
+    touched_services: set[str] = field(default_factory=set)
+    """Services whose deployments, incidents or shipped commits changed."""
 
     def merge(self, other: "NormaliseReport") -> None:
         self.counts.update(other.counts)
@@ -89,6 +93,8 @@ class NormaliseReport:
         self.unmapped_types.update(other.unmapped_types)
         self.unassigned_items += other.unassigned_items
         self.errors.extend(other.errors)
+        self.touched_items |= other.touched_items
+        self.touched_services |= other.touched_services
 
 
 @dataclass
@@ -265,6 +271,7 @@ class Normaliser:
         self.report.counts["transitions"] += len(rows)
         self.progress.advance(TASK, len(rows))
         self._derive_item_state(sorted(self._touched_items))
+        self.report.touched_items |= self._touched_items
 
     def _derive_item_state(self, item_ids: list[int]) -> None:
         """Current stage, work started, done and 'first seen mid-flow' from the transitions."""
@@ -396,11 +403,26 @@ class Normaliser:
                 ([commit.branch], "branch_name"),
             ):
                 links.append({"commit_id": commit_id, "work_item_key": key, "method": method})
-        self._replace_links(
-            CommitWorkItem, "commit_id", [ids[c.external_id] for _, c in records], links
-        )
+        commit_ids = [ids[c.external_id] for _, c in records]
+        self._replace_links(CommitWorkItem, "commit_id", commit_ids, links)
+        self._services_shipping(commit_ids)
         self.report.counts["commits"] += len(rows)
         self.progress.advance(TASK, len(rows))
+
+    def _services_shipping(self, commit_ids: list[int]) -> None:
+        """Services whose deployments list these commits (by sha): their lead times change."""
+        commit = table_of(Commit).c
+        change = table_of(DeploymentChange).c
+        deployment = table_of(Deployment).c
+        for batch in chunks(commit_ids, 900):
+            shas = select(commit.sha).where(commit.id.in_(list(batch)))
+            services = self.session.scalars(
+                select(deployment.service)
+                .distinct()
+                .join(table_of(DeploymentChange), change.deployment_id == deployment.id)
+                .where(change.commit_sha.in_(shas))
+            )
+            self.report.touched_services.update(services)
 
     def _keys_with_method(
         self, *sources: tuple[Sequence[str | None], str]
@@ -492,6 +514,14 @@ class Normaliser:
         self.report.counts["reviews"] += len(rows)
         self.progress.advance(TASK, len(rows))
         self._review_times(sorted(self._touched_prs))
+        link = table_of(PullRequestCommit).c
+        for batch in chunks(sorted(self._touched_prs), 900):
+            commit_ids = self.session.scalars(
+                select(link.commit_id).where(
+                    link.pull_request_id.in_(list(batch)), link.commit_id.is_not(None)
+                )
+            ).all()
+            self._services_shipping([c for c in commit_ids if c is not None])
 
     def _review_times(self, pr_ids: list[int]) -> None:
         """First review and approval by someone other than the author, unless the tool said."""
@@ -576,6 +606,7 @@ class Normaliser:
             DeploymentChange, "deployment_id", [ids[d.external_id] for _, d in records], changes
         )
         self.report.counts["deployments"] += len(rows)
+        self.report.touched_services.update(d.service for _, d in records)
         self.progress.advance(TASK, len(rows))
 
     def _incidents(self, records: Sequence[tuple[int, IncidentRecord]]) -> None:
@@ -597,6 +628,7 @@ class Normaliser:
             rows.append(row)
         upsert(self.session, Incident, rows)
         self.report.counts["incidents"] += len(rows)
+        self.report.touched_services.update(i.service for _, i in records if i.service)
         self.progress.advance(TASK, len(rows))
 
     def _releases(self, records: Sequence[tuple[int, ReleaseRecord]]) -> None:

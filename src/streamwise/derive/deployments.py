@@ -1,0 +1,316 @@
+"""Recompute deployment and change facts for a set of services (DORA's raw material).
+
+Rules (docs/metrics.md):
+- only production deployments are failed, recovered or rework; every deployment gets a fact;
+- failed: status ``failed`` or ``rolled_back``, or a later rollback names it, or an incident
+  names it as its cause;
+- recovered at: the latest resolution of the incidents it caused when there are any, otherwise
+  the next successful production deployment of the same service;
+- rework: a production rollback, or a production deployment started while an incident of its
+  service was open (unplanned work to fix production);
+- changes: the commits a successful production deployment shipped — its own list plus commits
+  listed by failed deployments since the previous successful one, minus those already shipped.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from streamwise.model import (
+    ChangeFact,
+    Commit,
+    Deployment,
+    DeploymentChange,
+    DeploymentFact,
+    Incident,
+    PullRequest,
+    PullRequestCommit,
+)
+from streamwise.store.bulk import chunks, insert_rows, table_of
+
+FAILED_STATUSES = ("failed", "rolled_back")
+
+
+@dataclass(slots=True)
+class DeploymentRow:
+    id: int
+    external_id: str
+    service: str
+    environment: str
+    is_production: bool
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    is_rollback: bool
+    rollback_of: str | None
+    value_stream_id: int | None
+    commits: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IncidentRow:
+    service: str | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    caused_by: int | None
+
+
+@dataclass(slots=True)
+class PullRequestTimes:
+    id: int
+    created_at: datetime
+    first_review_at: datetime | None
+    merged_at: datetime | None
+    first_commit_at: datetime | None
+
+
+def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).total_seconds()
+
+
+def derive_service_facts(
+    deployments: list[DeploymentRow],
+    incidents: list[IncidentRow],
+    commit_times: dict[int, datetime],
+    pull_request_of: dict[int, PullRequestTimes],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Deployment facts and change facts of ONE service's deployments. Pure."""
+    ordered = sorted(deployments, key=lambda d: (d.finished_at, d.id))
+    production = [d for d in ordered if d.is_production]
+    rolled_back = {d.rollback_of for d in production if d.is_rollback and d.rollback_of}
+    caused: dict[int, list[IncidentRow]] = defaultdict(list)
+    for incident in incidents:
+        if incident.caused_by is not None:
+            caused[incident.caused_by].append(incident)
+
+    facts: dict[int, dict[str, Any]] = {}
+    for deployment in ordered:
+        facts[deployment.id] = {
+            "deployment_id": deployment.id,
+            "value_stream_id": deployment.value_stream_id,
+            "service": deployment.service,
+            "environment": deployment.environment,
+            "is_production": deployment.is_production,
+            "succeeded": deployment.status == "success",
+            "finished_at": deployment.finished_at,
+            "failed": False,
+            "failure_reason": None,
+            "recovered_at": None,
+            "recovery_s": None,
+            "is_rework": False,
+            "change_count": 0,
+        }
+
+    for index, deployment in enumerate(production):
+        fact = facts[deployment.id]
+        reason = None
+        if deployment.status in FAILED_STATUSES:
+            reason = "rolled_back" if deployment.status == "rolled_back" else "failed_status"
+        elif deployment.external_id in rolled_back:
+            reason = "rolled_back"
+        elif caused.get(deployment.id):
+            reason = "incident"
+        if reason is not None:
+            fact["failed"], fact["failure_reason"] = True, reason
+            linked = caused.get(deployment.id, [])
+            recovered: datetime | None
+            if linked:
+                resolved = [i.resolved_at for i in linked]
+                recovered = None if None in resolved else max(r for r in resolved if r)
+            else:
+                recovered = next(
+                    (
+                        later.finished_at
+                        for later in production[index + 1 :]
+                        if later.status == "success" and later.finished_at >= deployment.finished_at
+                    ),
+                    None,
+                )
+            fact["recovered_at"] = recovered
+            fact["recovery_s"] = _seconds(recovered, deployment.finished_at)
+        during_incident = any(
+            i.opened_at <= deployment.started_at
+            and (i.resolved_at is None or deployment.started_at <= i.resolved_at)
+            for i in incidents
+        )
+        fact["is_rework"] = deployment.is_rollback or during_incident
+
+    changes: list[dict[str, Any]] = []
+    shipped: set[int] = set()
+    pending: list[int] = []
+    for deployment in production:
+        if deployment.status != "success":
+            pending.extend(deployment.commits)
+            continue
+        candidates = [*pending, *deployment.commits]
+        pending = []
+        count = 0
+        for commit_id in dict.fromkeys(candidates):
+            if commit_id in shipped:
+                continue
+            shipped.add(commit_id)
+            committed = commit_times.get(commit_id)
+            if committed is None:
+                continue
+            lead = (deployment.finished_at - committed).total_seconds()
+            count += 1
+            if lead <= 0:
+                continue  # clock skew or a bad link; DORA practice drops non-positive times
+            pr = pull_request_of.get(commit_id)
+            changes.append(
+                {
+                    "deployment_id": deployment.id,
+                    "value_stream_id": deployment.value_stream_id,
+                    "service": deployment.service,
+                    "commit_id": commit_id,
+                    "pull_request_id": pr.id if pr else None,
+                    "committed_at": committed,
+                    "deployed_at": deployment.finished_at,
+                    "lead_time_s": lead,
+                    "coding_s": _seconds(pr.created_at, pr.first_commit_at) if pr else None,
+                    "pickup_s": _seconds(pr.first_review_at, pr.created_at) if pr else None,
+                    "review_s": _seconds(pr.merged_at, pr.first_review_at) if pr else None,
+                    "deploy_s": _seconds(deployment.finished_at, pr.merged_at) if pr else None,
+                }
+            )
+        facts[deployment.id]["change_count"] = count
+    return list(facts.values()), changes
+
+
+def derive_deployments(session: Session, services: Iterable[str] | None = None) -> int:
+    """Recompute facts for every deployment of ``services`` (all services when None)."""
+    deployment = table_of(Deployment).c
+    query = select(
+        deployment.id,
+        deployment.external_id,
+        deployment.service,
+        deployment.environment,
+        deployment.is_production,
+        deployment.status,
+        deployment.started_at,
+        deployment.finished_at,
+        deployment.is_rollback,
+        deployment.rollback_of_external_id,
+        deployment.value_stream_id,
+    )
+    wanted = None if services is None else sorted(set(services))
+    if wanted is not None:
+        if not wanted:
+            return 0
+        query = query.where(deployment.service.in_(wanted))
+    rows = [
+        DeploymentRow(*row[:7], row[7] or row[6], *row[8:])  # unfinished: count at start
+        for row in session.execute(query)
+    ]
+    if not rows:
+        _delete_facts(session, wanted)
+        return 0
+    ids = [row.id for row in rows]
+    by_id = {row.id: row for row in rows}
+    change = table_of(DeploymentChange).c
+    for batch in chunks(ids, 900):
+        for deployment_id, commit_id in session.execute(
+            select(change.deployment_id, change.commit_id)
+            .where(change.deployment_id.in_(list(batch)), change.commit_id.is_not(None))
+            .order_by(change.id)
+        ):
+            by_id[deployment_id].commits.append(commit_id)
+    commit_ids = sorted({c for row in rows for c in row.commits})
+    commit_times = _commit_times(session, commit_ids)
+    pull_request_of = _pull_requests_of(session, commit_ids)
+    incidents = _incidents(session, wanted)
+
+    _delete_facts(session, wanted)
+    by_service: dict[str, list[DeploymentRow]] = defaultdict(list)
+    for row in rows:
+        by_service[row.service].append(row)
+    all_facts: list[dict[str, Any]] = []
+    all_changes: list[dict[str, Any]] = []
+    for service, service_rows in by_service.items():
+        facts, changes = derive_service_facts(
+            service_rows, incidents.get(service, []), commit_times, pull_request_of
+        )
+        all_facts.extend(facts)
+        all_changes.extend(changes)
+    insert_rows(session, DeploymentFact, all_facts)
+    insert_rows(session, ChangeFact, all_changes)
+    return len(all_facts)
+
+
+def _delete_facts(session: Session, services: list[str] | None) -> None:
+    for model in (ChangeFact, DeploymentFact):
+        table = table_of(model)
+        statement = delete(table)
+        if services is not None:
+            statement = statement.where(table.c.service.in_(services))
+        session.execute(statement)
+
+
+def _commit_times(session: Session, commit_ids: list[int]) -> dict[int, datetime]:
+    commit = table_of(Commit).c
+    times: dict[int, datetime] = {}
+    for batch in chunks(commit_ids, 900):
+        times.update(
+            session.execute(
+                select(commit.id, commit.committed_at).where(commit.id.in_(list(batch)))
+            ).all()
+        )
+    return times
+
+
+def _pull_requests_of(session: Session, commit_ids: list[int]) -> dict[int, PullRequestTimes]:
+    """The merged pull request each commit came in by (the earliest merged one)."""
+    link = table_of(PullRequestCommit).c
+    pr = table_of(PullRequest).c
+    pr_of_commit: dict[int, int] = {}
+    pr_ids: set[int] = set()
+    for batch in chunks(commit_ids, 900):
+        for commit_id, pr_id in session.execute(
+            select(link.commit_id, link.pull_request_id)
+            .join(table_of(PullRequest), pr.id == link.pull_request_id)
+            .where(link.commit_id.in_(list(batch)))
+            .order_by(link.commit_id, pr.merged_at.is_(None), pr.merged_at)
+        ):
+            if commit_id not in pr_of_commit:
+                pr_of_commit[commit_id] = pr_id
+                pr_ids.add(pr_id)
+    times: dict[int, PullRequestTimes] = {}
+    commit = table_of(Commit).c
+    for batch in chunks(sorted(pr_ids), 900):
+        first_commit: dict[int, datetime] = dict(
+            session.execute(
+                select(link.pull_request_id, func.min(commit.authored_at))
+                .join(table_of(Commit), commit.id == link.commit_id)
+                .where(link.pull_request_id.in_(list(batch)))
+                .group_by(link.pull_request_id)
+            ).all()
+        )
+        for pr_id, created, first_review, merged in session.execute(
+            select(pr.id, pr.created_at, pr.first_review_at, pr.merged_at).where(
+                pr.id.in_(list(batch))
+            )
+        ):
+            times[pr_id] = PullRequestTimes(
+                pr_id, created, first_review, merged, first_commit.get(pr_id)
+            )
+    return {commit_id: times[pr_id] for commit_id, pr_id in pr_of_commit.items()}
+
+
+def _incidents(session: Session, services: list[str] | None) -> dict[str, list[IncidentRow]]:
+    incident = table_of(Incident).c
+    query = select(
+        incident.service, incident.opened_at, incident.resolved_at, incident.caused_by_deployment_id
+    )
+    if services is not None:
+        query = query.where(incident.service.in_(services))
+    grouped: dict[str, list[IncidentRow]] = defaultdict(list)
+    for row in session.execute(query):
+        grouped[row[0] or ""].append(IncidentRow(*row))
+    return grouped

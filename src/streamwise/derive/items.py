@@ -1,0 +1,162 @@
+"""Recompute item facts, stage intervals and stage times for a set of work items."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from streamwise.derive.timeline import Step, derive_timeline
+from streamwise.model import ItemFact, ItemStageTime, Stage, StageInterval, Transition, WorkItem
+from streamwise.progress import NoProgress, ProgressSink
+from streamwise.store.bulk import chunks, insert_rows, table_of
+
+BATCH = 2000
+TASK = "derive items"
+
+
+def _stage_positions(session: Session) -> dict[int, int]:
+    return dict(session.execute(select(Stage.id, Stage.position)).all())
+
+
+def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, int]) -> int:
+    item = table_of(WorkItem).c
+    items = session.execute(
+        select(
+            item.id,
+            item.value_stream_id,
+            item.team_id,
+            item.flow_item_type,
+            item.stage_id,
+            item.flow_state,
+            item.created_at,
+            item.work_started_at,
+            item.done_at,
+            item.first_seen_mid_flow,
+        ).where(item.id.in_(item_ids))
+    ).all()
+    transition = table_of(Transition).c
+    steps: dict[int, list[Step]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            transition.work_item_id,
+            transition.at,
+            transition.kind,
+            transition.from_stage_id,
+            transition.to_stage_id,
+            transition.from_flow_state,
+            transition.to_flow_state,
+        )
+        .where(transition.work_item_id.in_(item_ids))
+        .order_by(transition.work_item_id, transition.at, transition.id)
+    ):
+        steps[row[0]].append(Step(row[1], row[2], row[3], row[4], row[5], row[6]))
+
+    for model in (StageInterval, ItemStageTime, ItemFact):
+        session.execute(delete(table_of(model)).where(table_of(model).c.work_item_id.in_(item_ids)))
+
+    facts: list[dict[str, Any]] = []
+    intervals: list[dict[str, Any]] = []
+    stage_times: list[dict[str, Any]] = []
+    for (
+        item_id,
+        stream_id,
+        team_id,
+        flow_item_type,
+        stage_id,
+        flow_state,
+        created_at,
+        started_at,
+        done_at,
+        mid_flow,
+    ) in items:
+        timeline = derive_timeline(
+            created_at, stage_id, flow_state, started_at, done_at, steps.get(item_id, []), positions
+        )
+        facts.append(
+            {
+                "work_item_id": item_id,
+                "value_stream_id": stream_id,
+                "team_id": team_id,
+                "flow_item_type": flow_item_type,
+                "stage_id": stage_id,
+                "flow_state": flow_state,
+                "created_at": created_at,
+                "work_started_at": started_at,
+                "done_at": done_at,
+                "canceled_at": timeline.canceled_at,
+                "flow_time_s": timeline.flow_time_s,
+                "active_time_s": timeline.active_s,
+                "waiting_time_s": timeline.waiting_s,
+                "send_backs": timeline.send_backs,
+                "first_seen_mid_flow": mid_flow,
+            }
+        )
+        intervals.extend(
+            {
+                "work_item_id": item_id,
+                "value_stream_id": stream_id,
+                "stage_id": interval.stage,
+                "flow_state": interval.state,
+                "blocked": interval.blocked,
+                "entered_at": interval.entered_at,
+                "left_at": interval.left_at,
+            }
+            for interval in timeline.intervals
+        )
+        stage_times.extend(
+            {
+                "work_item_id": item_id,
+                "value_stream_id": stream_id,
+                "stage_id": stage,
+                "active_s": times.active_s,
+                "waiting_s": times.waiting_s,
+                "entries": times.entries,
+                "sent_back_into": times.sent_back_into,
+            }
+            for stage, times in timeline.stage_times.items()
+        )
+    insert_rows(session, ItemFact, facts)
+    insert_rows(session, StageInterval, intervals)
+    insert_rows(session, ItemStageTime, stage_times)
+    return len(facts)
+
+
+def derive_items(
+    session: Session,
+    item_ids: Iterable[int] | None = None,
+    progress: ProgressSink | None = None,
+) -> int:
+    """Recompute the facts of ``item_ids`` (all work items when None); returns how many."""
+    progress = progress or NoProgress()
+    positions = _stage_positions(session)
+    if item_ids is None:
+        ids = list(session.scalars(select(WorkItem.id).order_by(WorkItem.id)))
+    else:
+        ids = sorted(set(item_ids))
+    progress.start(TASK, len(ids))
+    done = 0
+    for batch in chunks(ids, BATCH):
+        done += _derive_batch(session, list(batch), positions)
+        progress.advance(TASK, len(batch))
+    return done
+
+
+def items_without_facts(session: Session) -> list[int]:
+    """Work items that have never been derived (e.g. loaded before facts existed)."""
+    query = (
+        select(WorkItem.id)
+        .outerjoin(ItemFact, ItemFact.work_item_id == WorkItem.id)
+        .where(ItemFact.work_item_id.is_(None))
+    )
+    return list(session.scalars(query))
+
+
+def clear_item_facts(session: Session) -> None:
+    for model in (StageInterval, ItemStageTime, ItemFact):
+        session.execute(delete(table_of(model)))
+
+
+def count_item_facts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ItemFact)) or 0

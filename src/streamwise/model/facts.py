@@ -1,0 +1,144 @@
+"""Derived facts: per-item and per-deployment figures computed once per change (``derive/``).
+
+Metrics aggregate these instead of replaying transitions, so dashboards stay fast as history
+grows. Durations are seconds. Every table can be rebuilt from the domain rows at any time.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from streamwise.model.base import Base
+
+
+class StageInterval(Base):
+    """A stretch of time a work item spent in one stage and flow state.
+
+    ``blocked`` marks time under a blocked/flagged flag; such time counts as waiting whatever
+    the status said. ``left_at`` is NULL for the interval the item is in now.
+    """
+
+    __tablename__ = "stage_intervals"
+    __table_args__ = (
+        Index("ix_stage_intervals_item", "work_item_id"),
+        Index("ix_stage_intervals_stream_stage", "value_stream_id", "stage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="CASCADE")
+    )
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    flow_state: Mapped[str | None] = mapped_column(String(20))
+    blocked: Mapped[bool] = mapped_column(default=False)
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
+
+class ItemFact(Base):
+    """One work item's flow figures. ``flow_time_s`` is set for done items only; active and
+    waiting time cover [work started, done] (or up to the last change for items in flight)."""
+
+    __tablename__ = "item_facts"
+    __table_args__ = (
+        Index("ix_item_facts_stream_done", "value_stream_id", "done_at"),
+        Index("ix_item_facts_stream_started", "value_stream_id", "work_started_at"),
+    )
+
+    work_item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="CASCADE")
+    )
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    flow_item_type: Mapped[str | None] = mapped_column(String(20))
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="SET NULL"))
+    flow_state: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    work_started_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    canceled_at: Mapped[datetime | None]
+    flow_time_s: Mapped[float | None]
+    active_time_s: Mapped[float] = mapped_column(default=0.0)
+    waiting_time_s: Mapped[float] = mapped_column(default=0.0)
+    send_backs: Mapped[int] = mapped_column(default=0)
+    first_seen_mid_flow: Mapped[bool] = mapped_column(default=False)
+
+
+class ItemStageTime(Base):
+    """Time one item spent in one stage within its flow time, and how often work was sent
+    back into the stage from a later one (the %C&A proxy). ``stage_id`` NULL collects time in
+    statuses that map to no stage."""
+
+    __tablename__ = "item_stage_times"
+    __table_args__ = (Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(
+        ForeignKey("work_items.id", ondelete="CASCADE"), index=True
+    )
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="CASCADE")
+    )
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    active_s: Mapped[float] = mapped_column(default=0.0)
+    waiting_s: Mapped[float] = mapped_column(default=0.0)
+    entries: Mapped[int] = mapped_column(default=0)
+    sent_back_into: Mapped[int] = mapped_column(default=0)
+
+
+class DeploymentFact(Base):
+    """A deployment's DORA figures: failed or not (and why), when it recovered, rework."""
+
+    __tablename__ = "deployment_facts"
+    __table_args__ = (
+        Index("ix_deployment_facts_stream_finished", "value_stream_id", "finished_at"),
+    )
+
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="SET NULL")
+    )
+    service: Mapped[str] = mapped_column(String(300))
+    environment: Mapped[str] = mapped_column(String(100))
+    is_production: Mapped[bool]
+    succeeded: Mapped[bool]
+    finished_at: Mapped[datetime]
+    failed: Mapped[bool] = mapped_column(default=False)
+    failure_reason: Mapped[str | None] = mapped_column(String(50))
+    recovered_at: Mapped[datetime | None]
+    recovery_s: Mapped[float | None]
+    is_rework: Mapped[bool] = mapped_column(default=False)
+    change_count: Mapped[int] = mapped_column(default=0)
+
+
+class ChangeFact(Base):
+    """One commit's way to production: lead time and, through its pull request, the parts."""
+
+    __tablename__ = "change_facts"
+    __table_args__ = (Index("ix_change_facts_stream_deployed", "value_stream_id", "deployed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployments.id", ondelete="CASCADE"), index=True
+    )
+    value_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="SET NULL")
+    )
+    service: Mapped[str] = mapped_column(String(300))
+    commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id", ondelete="CASCADE"))
+    pull_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pull_requests.id", ondelete="SET NULL")
+    )
+    committed_at: Mapped[datetime]
+    deployed_at: Mapped[datetime]
+    lead_time_s: Mapped[float]
+    coding_s: Mapped[float | None]
+    pickup_s: Mapped[float | None]
+    review_s: Mapped[float | None]
+    deploy_s: Mapped[float | None]
