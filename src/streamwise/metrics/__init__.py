@@ -1,0 +1,1 @@
+"""Metrics: pure functions of derived facts, a period and filters, returning typed results."""
