@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from streamwise.derive.items import epoch
 from streamwise.model import (
     ChangeFact,
     Commit,
@@ -239,6 +240,11 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
         )
         all_facts.extend(facts)
         all_changes.extend(changes)
+    times = ("finished_at", "recovered_at", "committed_at", "deployed_at")
+    for fact_row in (*all_facts, *all_changes):
+        for name in times:
+            if name in fact_row:
+                fact_row[name] = epoch(fact_row[name])
     insert_rows(session, DeploymentFact, all_facts)
     insert_rows(session, ChangeFact, all_changes)
     return len(all_facts)

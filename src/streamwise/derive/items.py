@@ -2,7 +2,8 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, overload
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,19 @@ from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store.bulk import chunks, insert_rows, table_of
 
 BATCH = 2000
+
+
+@overload
+def epoch(moment: datetime) -> float: ...
+@overload
+def epoch(moment: None) -> None: ...
+@overload
+def epoch(moment: datetime | None) -> float | None: ...
+def epoch(moment: datetime | None) -> float | None:
+    """Fact tables keep moments as epoch seconds (see model/facts.py)."""
+    return None if moment is None else moment.timestamp()
+
+
 TASK = "derive items"
 
 
@@ -82,10 +96,10 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
                 "flow_item_type": flow_item_type,
                 "stage_id": stage_id,
                 "flow_state": flow_state,
-                "created_at": created_at,
-                "work_started_at": started_at,
-                "done_at": done_at,
-                "canceled_at": timeline.canceled_at,
+                "created_at": epoch(created_at),
+                "work_started_at": epoch(started_at),
+                "done_at": epoch(done_at),
+                "canceled_at": epoch(timeline.canceled_at),
                 "flow_time_s": timeline.flow_time_s,
                 "active_time_s": timeline.active_s,
                 "waiting_time_s": timeline.waiting_s,
@@ -100,8 +114,8 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
                 "stage_id": interval.stage,
                 "flow_state": interval.state,
                 "blocked": interval.blocked,
-                "entered_at": interval.entered_at,
-                "left_at": interval.left_at,
+                "entered_at": epoch(interval.entered_at),
+                "left_at": epoch(interval.left_at),
             }
             for interval in timeline.intervals
         )

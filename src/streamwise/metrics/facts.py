@@ -25,7 +25,9 @@ def _column(values: Sequence[Any], kind: str) -> Any:
     if kind == "float":
         return np.array([float("nan") if v is None else float(v) for v in values], np.float64)
     if kind == "time":
-        return np.array([to_epoch(v) for v in values], dtype=np.float64)
+        return np.array(
+            [v if isinstance(v, int | float) else to_epoch(v) for v in values], dtype=np.float64
+        )
     if kind == "int":
         return np.array([-1 if v is None else int(v) for v in values], dtype=np.int64)
     if kind == "bool":

@@ -1,10 +1,10 @@
 """Derived facts: per-item and per-deployment figures computed once per change (``derive/``).
 
 Metrics aggregate these instead of replaying transitions, so dashboards stay fast as history
-grows. Durations are seconds. Every table can be rebuilt from the domain rows at any time.
+grows. Durations are seconds; moments are **epoch seconds (UTC) as floats**, not timestamps:
+these tables are read in bulk by metrics, and plain numbers load an order of magnitude faster
+and compare the same on every database. Every table can be rebuilt from the domain rows.
 """
-
-from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,8 +33,8 @@ class StageInterval(Base):
     stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
     flow_state: Mapped[str | None] = mapped_column(String(20))
     blocked: Mapped[bool] = mapped_column(default=False)
-    entered_at: Mapped[datetime]
-    left_at: Mapped[datetime | None]
+    entered_at: Mapped[float]
+    left_at: Mapped[float | None]
 
 
 class ItemFact(Base):
@@ -57,10 +57,10 @@ class ItemFact(Base):
     flow_item_type: Mapped[str | None] = mapped_column(String(20))
     stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id", ondelete="SET NULL"))
     flow_state: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime]
-    work_started_at: Mapped[datetime | None]
-    done_at: Mapped[datetime | None]
-    canceled_at: Mapped[datetime | None]
+    created_at: Mapped[float]
+    work_started_at: Mapped[float | None]
+    done_at: Mapped[float | None]
+    canceled_at: Mapped[float | None]
     flow_time_s: Mapped[float | None]
     active_time_s: Mapped[float] = mapped_column(default=0.0)
     waiting_time_s: Mapped[float] = mapped_column(default=0.0)
@@ -108,10 +108,10 @@ class DeploymentFact(Base):
     environment: Mapped[str] = mapped_column(String(100))
     is_production: Mapped[bool]
     succeeded: Mapped[bool]
-    finished_at: Mapped[datetime]
+    finished_at: Mapped[float]
     failed: Mapped[bool] = mapped_column(default=False)
     failure_reason: Mapped[str | None] = mapped_column(String(50))
-    recovered_at: Mapped[datetime | None]
+    recovered_at: Mapped[float | None]
     recovery_s: Mapped[float | None]
     is_rework: Mapped[bool] = mapped_column(default=False)
     change_count: Mapped[int] = mapped_column(default=0)
@@ -135,8 +135,8 @@ class ChangeFact(Base):
     pull_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("pull_requests.id", ondelete="SET NULL")
     )
-    committed_at: Mapped[datetime]
-    deployed_at: Mapped[datetime]
+    committed_at: Mapped[float]
+    deployed_at: Mapped[float]
     lead_time_s: Mapped[float]
     coding_s: Mapped[float | None]
     pickup_s: Mapped[float | None]

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import streamwise.model.base
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -28,10 +26,10 @@ def upgrade() -> None:
         sa.Column("environment", sa.String(length=100), nullable=False),
         sa.Column("is_production", sa.Boolean(), nullable=False),
         sa.Column("succeeded", sa.Boolean(), nullable=False),
-        sa.Column("finished_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.Double(), nullable=False),
         sa.Column("failed", sa.Boolean(), nullable=False),
         sa.Column("failure_reason", sa.String(length=50), nullable=True),
-        sa.Column("recovered_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("recovered_at", sa.Double(), nullable=True),
         sa.Column("recovery_s", sa.Double(), nullable=True),
         sa.Column("is_rework", sa.Boolean(), nullable=False),
         sa.Column("change_count", sa.Integer(), nullable=False),
@@ -62,8 +60,8 @@ def upgrade() -> None:
         sa.Column("service", sa.String(length=300), nullable=False),
         sa.Column("commit_id", sa.Integer(), nullable=True),
         sa.Column("pull_request_id", sa.Integer(), nullable=True),
-        sa.Column("committed_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deployed_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("committed_at", sa.Double(), nullable=False),
+        sa.Column("deployed_at", sa.Double(), nullable=False),
         sa.Column("lead_time_s", sa.Double(), nullable=False),
         sa.Column("coding_s", sa.Double(), nullable=True),
         sa.Column("pickup_s", sa.Double(), nullable=True),
@@ -111,12 +109,10 @@ def upgrade() -> None:
         sa.Column("flow_item_type", sa.String(length=20), nullable=True),
         sa.Column("stage_id", sa.Integer(), nullable=True),
         sa.Column("flow_state", sa.String(length=20), nullable=True),
-        sa.Column("created_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "work_started_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("done_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("canceled_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.Double(), nullable=False),
+        sa.Column("work_started_at", sa.Double(), nullable=True),
+        sa.Column("done_at", sa.Double(), nullable=True),
+        sa.Column("canceled_at", sa.Double(), nullable=True),
         sa.Column("flow_time_s", sa.Double(), nullable=True),
         sa.Column("active_time_s", sa.Double(), nullable=False),
         sa.Column("waiting_time_s", sa.Double(), nullable=False),
@@ -199,8 +195,8 @@ def upgrade() -> None:
         sa.Column("stage_id", sa.Integer(), nullable=True),
         sa.Column("flow_state", sa.String(length=20), nullable=True),
         sa.Column("blocked", sa.Boolean(), nullable=False),
-        sa.Column("entered_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("left_at", streamwise.model.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("entered_at", sa.Double(), nullable=False),
+        sa.Column("left_at", sa.Double(), nullable=True),
         sa.ForeignKeyConstraint(
             ["stage_id"],
             ["stages.id"],
