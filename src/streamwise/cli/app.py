@@ -27,6 +27,7 @@ app.command("init")(config_cmd.init)
 app.command("import")(data.import_command)
 app.command("renormalize")(data.renormalize_command)
 app.command("summary")(data.summary_command)
+app.command("derive")(data.derive_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.context import console, progress_bars, state
+from streamwise.derive.run import derive_all, derive_missing
 from streamwise.ingest import import_files, renormalize
 from streamwise.normalize.pipeline import NormaliseReport
 from streamwise.store.summary import organisation_summary
@@ -115,3 +116,23 @@ def summary_command(
         )
     console.print(table)
     console.print(", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in summary["totals"].items()))
+
+
+def derive_command(
+    everything: bool = typer.Option(
+        False, "--all", help="Throw all facts away and derive them again from scratch."
+    ),
+) -> None:
+    """Derive the facts metrics are computed from (imports do this for what they change).
+
+    Without --all, only what has no facts yet is derived (data loaded by an older version,
+    or after an interrupted run).
+
+    Example: streamwise derive --all
+    """
+    database = state.database()
+    with progress_bars() as progress, database.transaction() as session:
+        report = derive_all(session, progress) if everything else derive_missing(session, progress)
+    console.print(
+        f"Derived facts for {report.items:,} work items and {report.deployments:,} deployments."
+    )

@@ -32,7 +32,7 @@ from streamwise.model import (
     PullRequest,
     PullRequestCommit,
 )
-from streamwise.store.bulk import chunks, insert_rows, table_of
+from streamwise.store.bulk import chunks, insert_plain, table_of
 
 FAILED_STATUSES = ("failed", "rolled_back")
 
@@ -245,8 +245,8 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
         for name in times:
             if name in fact_row:
                 fact_row[name] = epoch(fact_row[name])
-    insert_rows(session, DeploymentFact, all_facts)
-    insert_rows(session, ChangeFact, all_changes)
+    insert_plain(session, DeploymentFact, all_facts)
+    insert_plain(session, ChangeFact, all_changes)
     return len(all_facts)
 
 

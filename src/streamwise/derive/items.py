@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from streamwise.derive.timeline import Step, derive_timeline
 from streamwise.model import ItemFact, ItemStageTime, Stage, StageInterval, Transition, WorkItem
 from streamwise.progress import NoProgress, ProgressSink
-from streamwise.store.bulk import chunks, insert_rows, table_of
+from streamwise.store.bulk import as_utc, chunks, fetch_plain, insert_plain, table_of
 
 BATCH = 2000
 
@@ -52,7 +52,8 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
     ).all()
     transition = table_of(Transition).c
     steps: dict[int, list[Step]] = defaultdict(list)
-    for row in session.execute(
+    for row in fetch_plain(
+        session,
         select(
             transition.work_item_id,
             transition.at,
@@ -63,9 +64,11 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
             transition.to_flow_state,
         )
         .where(transition.work_item_id.in_(item_ids))
-        .order_by(transition.work_item_id, transition.at, transition.id)
+        .order_by(transition.work_item_id, transition.at, transition.id),
     ):
-        steps[row[0]].append(Step(row[1], row[2], row[3], row[4], row[5], row[6]))
+        at = as_utc(row[1])
+        assert at is not None
+        steps[row[0]].append(Step(at, row[2], row[3], row[4], row[5], row[6]))
 
     for model in (StageInterval, ItemStageTime, ItemFact):
         session.execute(delete(table_of(model)).where(table_of(model).c.work_item_id.in_(item_ids)))
@@ -131,9 +134,9 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
             }
             for stage, times in timeline.stage_times.items()
         )
-    insert_rows(session, ItemFact, facts)
-    insert_rows(session, StageInterval, intervals)
-    insert_rows(session, ItemStageTime, stage_times)
+    insert_plain(session, ItemFact, facts)
+    insert_plain(session, StageInterval, intervals)
+    insert_plain(session, ItemStageTime, stage_times)
     return len(facts)
 
 

@@ -5,9 +5,10 @@ these helpers send batches through Core with the dialect's ``ON CONFLICT`` claus
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -71,3 +72,63 @@ def id_map(
     table = table_of(model)
     query = select(table.c[column], table.c.id).where(table.c.source_id == source_id)
     return {value: row_id for value, row_id in session.execute(query)}
+
+
+def fetch_plain(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Rows as plain DB-API tuples, skipping SQLAlchemy's result processing.
+
+    For bulk reads of numbers and strings the result rows cost as much as the query itself.
+    Timestamps come back as the driver gives them: use :func:`as_utc` on them.
+    """
+    connection = session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    parameters: Any = compiled.params
+    if compiled.positional:
+        parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp as stored (text on SQLite, a datetime on PostgreSQL) → aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def insert_plain(
+    session: Session, model: type[DeclarativeBase] | Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Batched insert straight through the DB-API, for derived rows of plain values (numbers,
+    strings, booleans, no timestamps) where SQLAlchemy's per-row processing dominates."""
+    if not rows:
+        return
+    table = table_of(model)
+    names = list(rows[0])
+    connection = session.connection()
+    statement = table.insert().compile(dialect=connection.dialect, column_keys=names)
+    order = list(compiled_order(statement, names))
+    cursor = connection.connection.cursor()
+    try:
+        for batch in chunks(rows, 5000):
+            if statement.positional:
+                cursor.executemany(str(statement), [tuple(row[n] for n in order) for row in batch])
+            else:
+                cursor.executemany(str(statement), list(batch))
+    finally:
+        cursor.close()
+
+
+def compiled_order(statement: Any, names: list[str]) -> list[str]:
+    """The column order of a positional INSERT's parameters."""
+    return list(statement.positiontup) if statement.positional else names
