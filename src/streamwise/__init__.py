@@ -7,4 +7,13 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+__all__ = ["Streamwise", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    """``from streamwise import Streamwise`` without importing the whole stack for the CLI."""
+    if name == "Streamwise":
+        from streamwise.client import Streamwise
+
+        return Streamwise
+    raise AttributeError(name)

@@ -7,7 +7,7 @@ import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from streamwise import __version__
-from streamwise.cli import config_cmd, data, db, demo, serve
+from streamwise.cli import config_cmd, data, db, demo, metrics, serve
 from streamwise.cli.context import errors, state
 from streamwise.config import Settings
 from streamwise.errors import StreamwiseError
@@ -28,6 +28,8 @@ app.command("import")(data.import_command)
 app.command("renormalize")(data.renormalize_command)
 app.command("summary")(data.summary_command)
 app.command("derive")(data.derive_command)
+app.command("metrics")(metrics.metrics_command)
+app.command("portfolio")(metrics.portfolio_command)
 app.command("demo")(demo.demo_command)
 app.command("serve")(serve.serve_command)
 

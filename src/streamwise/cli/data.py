@@ -1,5 +1,6 @@
 """``streamwise import``, ``renormalize`` and ``summary``: data in, and a look at it."""
 
+import json
 from pathlib import Path
 
 import typer
@@ -100,7 +101,7 @@ def summary_command(
     with database.sessions() as session:
         summary = organisation_summary(session)
     if as_json:
-        console.print_json(data=summary)
+        typer.echo(json.dumps(summary, indent=2))
         return
     table = Table(title=f"{summary['organisation']['name'] or 'Streamwise'}")
     for column in ("value stream", "kind", "stages", "work items", "done", "prod deploys"):

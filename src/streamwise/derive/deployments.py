@@ -206,10 +206,8 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
         if not wanted:
             return 0
         query = query.where(deployment.service.in_(wanted))
-    rows = [
-        DeploymentRow(*row[:7], row[7] or row[6], *row[8:])  # unfinished: count at start
-        for row in session.execute(query)
-    ]
+    # A deployment still running has no outcome yet: it gets its facts once it finishes.
+    rows = [DeploymentRow(*row) for row in session.execute(query) if row[7] is not None]
     if not rows:
         _delete_facts(session, wanted)
         return 0
