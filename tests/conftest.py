@@ -34,7 +34,7 @@ def _admin_engine() -> Any:
     )
 
 
-def _pg_url(name: str) -> str:
+def pg_url(name: str) -> str:
     url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False)
 
@@ -60,7 +60,7 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """A migrated database to clone: a file path (SQLite) or a database name (PostgreSQL)."""
     if ON_POSTGRES:
         with pg_database("sw_template") as name:
-            database = open_database(_pg_url(name))
+            database = open_database(pg_url(name))
             upgrade(database)
             database.dispose()
             yield name
@@ -79,7 +79,7 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, migrated database for one test."""
     if ON_POSTGRES:
         with pg_database("sw_test", template=template_database) as name:
-            yield _pg_url(name)
+            yield pg_url(name)
     else:
         path = tmp_path / "streamwise.db"
         shutil.copyfile(template_database, path)
@@ -98,6 +98,6 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all, for migration tests."""
     if ON_POSTGRES:
         with pg_database("sw_empty") as name:
-            yield _pg_url(name)
+            yield pg_url(name)
     else:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
