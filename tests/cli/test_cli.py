@@ -1,5 +1,6 @@
 """The command line as a person uses it: real processes, one clear line on mistakes."""
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,9 @@ COMMANDS = [
     ["summary"],
     ["demo"],
     ["serve"],
+    ["derive"],
+    ["metrics"],
+    ["portfolio"],
 ]
 
 
@@ -140,3 +144,29 @@ def test_invalid_config_apply_writes_nothing(tmp_path: Path, database_url: str) 
     assert_clean_failure(result, "'fresh' is not one of new, waiting, active, done, canceled")
     after = run("summary", "--json", cwd=tmp_path, database_url=database_url).stdout
     assert after == before and '"name": "Shop"' in after
+
+
+def test_metrics_and_derive_commands(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "streamwise.yaml").write_text(ORG_YAML)
+    assert run("init", cwd=tmp_path, database_url=database_url).returncode == 0
+    data = write_dataset(tmp_path / "data")
+    assert (
+        run("import", str(data), "-s", "files", cwd=tmp_path, database_url=database_url).returncode
+        == 0
+    )
+    result = run("derive", "--all", cwd=tmp_path, database_url=database_url)
+    assert "Derived facts for 4 work items and 2 deployments" in result.stdout
+    args = ("metrics", "--stream", "shop", "--from", "2025-03-01", "--to", "2025-03-31")
+    result = run(*args, "--format", "json", cwd=tmp_path, database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dora"]["change_fail_rate"]["rate"] == 1.0
+    assert report["flow"]["velocity"]["total"] == 1
+    result = run(*args, "--format", "csv", cwd=tmp_path, database_url=database_url)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "key,label,unit,current,previous,change"
+    assert any(line.startswith("flow_velocity,") and ",1.0,0.0," in line for line in lines)
+    result = run(*args, cwd=tmp_path, database_url=database_url)
+    assert "Testing ◀ bottleneck" in result.stdout
+    result = run("metrics", "--from", "2025-13-01", cwd=tmp_path, database_url=database_url)
+    assert_clean_failure(result, "'2025-13-01' is not a date like 2025-03-31")
