@@ -1,7 +1,7 @@
 """The few statistics every metric shares, defined once.
 
 Percentiles interpolate linearly between the closest ranks (NumPy's default, the same as
-Excel's PERCENTILE.INC): the median of 1, 2, 3, 10 is 2.5 and its p85 is 7.45. NaN values
+Excel's PERCENTILE.INC): the median of 1, 2, 3, 10 is 2.5 and its p85 is 6.85. NaN values
 (no measurement) are left out; an empty input has no percentile (None), never 0.
 """
 
