@@ -48,9 +48,16 @@ pytest-postgres: $(VENV)/.dev-installed
 	@echo "== pytest on PostgreSQL"
 	scripts/with-postgres.sh $(BIN)/pytest
 
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[bench]'
+	@touch $@
+
 ## bench: performance benchmarks (figures go to docs/performance.md)
-bench: $(VENV)/.installed
+BENCH_DB ?= sqlite:///bench-enterprise.db
+bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/bench_demo.py
+	@[ -f bench-enterprise.db ] || $(BIN)/python bench/enterprise.py --database $(BENCH_DB)
+	$(BIN)/python bench/bench_metrics.py --database $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
