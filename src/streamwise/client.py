@@ -13,21 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from streamwise.config import Settings
 from streamwise.errors import StreamwiseError
 from streamwise.metrics.facts import FactSet
-from streamwise.metrics.load import Filters, load_facts, organisation_timezone
+from streamwise.metrics.load import Filters, load_facts, load_portfolio, organisation_timezone
 from streamwise.metrics.period import Grain, Period
-from streamwise.metrics.report import (
-    StreamHeadlines,
-    StreamReport,
-    split_by_stream,
-    stream_headlines,
-    stream_report,
-)
-from streamwise.model import ValueStream
+from streamwise.metrics.portfolio import portfolio_headlines
+from streamwise.metrics.report import StreamHeadlines, StreamReport, stream_report
 from streamwise.store import Database, open_database
 from streamwise.store.migrate import require_current
 
@@ -91,22 +83,11 @@ class Streamwise:
     def portfolio(
         self, start: date | str | None = None, end: date | str | None = None
     ) -> Portfolio:
-        """Headline figures of every value stream, from one load of all facts."""
+        """Headline figures of every value stream (narrow columns, aggregated in SQL)."""
         period = self.period(start, end)
-        facts = self.facts(Filters(), period)
         with self.database.sessions() as session:
-            streams = session.execute(
-                select(ValueStream.id, ValueStream.key, ValueStream.name).order_by(
-                    ValueStream.position
-                )
-            ).all()
-        return Portfolio(
-            period,
-            tuple(
-                stream_headlines(stream_id, key, name, split_by_stream(facts, stream_id), period)
-                for stream_id, key, name in streams
-            ),
-        )
+            facts = load_portfolio(session, period)
+        return Portfolio(period, portfolio_headlines(facts, period))
 
     def close(self) -> None:
         self.database.dispose()

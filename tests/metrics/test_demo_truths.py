@@ -68,3 +68,20 @@ def test_platform_deploys_much_more_often_in_the_second_year(demo: Streamwise) -
         before = demo.report(key, *FIRST_YEAR).dora.deployment_frequency.per_week
         after = demo.report(key, *SECOND_YEAR).dora.deployment_frequency.per_week
         assert after < 2 * before, key
+
+
+def test_portfolio_agrees_with_each_stream_report(demo: Streamwise) -> None:
+    """The portfolio's narrow, SQL-aggregated path gives the stream report's very numbers."""
+    portfolio = demo.portfolio(FIRST_YEAR[0], END)
+    assert [line.key for line in portfolio.streams] == ["shop", "payments", "mobile", "platform"]
+    for line in portfolio.streams:
+        report = demo.report(line.key, FIRST_YEAR[0], END)
+        expected = {h.key: (h.current, h.previous) for h in report.headlines}
+        for headline in line.headlines:
+            current, previous = expected[headline.key]
+            assert headline.current == pytest.approx(current), (line.key, headline.key)
+            assert headline.previous == pytest.approx(previous), (line.key, headline.key)
+        bottleneck = report.value_stream_map.bottleneck_stage_id
+        names = {s.stage_id: s.name for s in report.value_stream_map.stages}
+        assert line.bottleneck_stage == (names[bottleneck] if bottleneck is not None else None)
+        assert sum(line.weekly_velocity) == report.flow.velocity.total

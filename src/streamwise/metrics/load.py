@@ -24,6 +24,8 @@ from streamwise.metrics.facts import (
     StageIntervals,
     StageTimes,
 )
+from streamwise.metrics.period import Period
+from streamwise.metrics.portfolio import PortfolioFacts
 from streamwise.model import (
     ChangeFact,
     DeploymentFact,
@@ -257,3 +259,114 @@ def _stages(session: Session, stream_id: int | None) -> tuple[StageInfo, ...]:
 
 def stream_keys(session: Session) -> Sequence[str]:
     return list(session.scalars(select(ValueStream.key).order_by(ValueStream.position)))
+
+
+FLOW_TYPES = ("feature", "defect", "risk", "debt")
+
+
+def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
+    """The narrow columns the portfolio needs, for ``period`` and the one before it, with the
+    waiting time per stage summed by the database (the bottleneck needs nothing more)."""
+    since, until = period.previous().start_at, period.end_at
+    item = table_of(ItemFact).c
+    flow_item = item.flow_item_type.in_(FLOW_TYPES)
+    done = fetch_plain(
+        session,
+        select(
+            _coalesce(item.value_stream_id),
+            item.done_at,
+            item.flow_time_s,
+            item.active_time_s,
+            item.waiting_time_s,
+        ).where(flow_item, item.done_at >= since, item.done_at < until),
+    )
+    ends = func.coalesce(item.done_at, item.canceled_at)
+    wip = fetch_plain(
+        session,
+        select(
+            _coalesce(item.value_stream_id),
+            item.work_started_at,
+            func.min(func.coalesce(item.done_at, 1e18), func.coalesce(item.canceled_at, 1e18)),
+        ).where(
+            flow_item,
+            item.work_started_at.is_not(None),
+            item.work_started_at < until,
+            or_(ends.is_(None), ends >= since),
+        ),
+    )
+    deployment = table_of(DeploymentFact).c
+    deployments = fetch_plain(
+        session,
+        select(
+            _coalesce(deployment.value_stream_id),
+            deployment.finished_at,
+            deployment.is_production,
+            deployment.succeeded,
+            deployment.failed,
+            deployment.recovery_s,
+            deployment.is_rework,
+        ).where(
+            deployment.is_production.is_(True),
+            deployment.finished_at >= since,
+            deployment.finished_at < until,
+        ),
+    )
+    change = table_of(ChangeFact).c
+    changes = fetch_plain(
+        session,
+        select(_coalesce(change.value_stream_id), change.deployed_at, change.lead_time_s).where(
+            change.deployed_at >= since, change.deployed_at < until
+        ),
+    )
+    stage_time = table_of(ItemStageTime).c
+    stage_waiting: dict[str, dict[tuple[int, int], float]] = {}
+    for label, window in (("current", period), ("previous", period.previous())):
+        rows = fetch_plain(
+            session,
+            select(stage_time.value_stream_id, stage_time.stage_id, func.sum(stage_time.waiting_s))
+            .join(table_of(ItemFact), item.work_item_id == stage_time.work_item_id)
+            .where(
+                flow_item,
+                item.done_at >= window.start_at,
+                item.done_at < window.end_at,
+                stage_time.stage_id.is_not(None),
+                stage_time.value_stream_id.is_not(None),
+            )
+            .group_by(stage_time.value_stream_id, stage_time.stage_id),
+        )
+        stage_waiting[label] = {(int(s), int(g)): float(w or 0) for s, g, w in rows}
+    streams = tuple(
+        (int(i), str(k), str(n))
+        for i, k, n in session.execute(
+            select(ValueStream.id, ValueStream.key, ValueStream.name).order_by(ValueStream.position)
+        )
+    )
+
+    def column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> Any:
+        return np.array([row[index] for row in rows], dtype=dtype)
+
+    wip_end = column(wip, 2, np.float64)
+    wip_end[wip_end >= 1e18] = np.nan
+    return PortfolioFacts(
+        streams=streams,
+        stages=_stages(session, None),
+        done_stream=column(done, 0, np.int64),
+        done_at=column(done, 1, np.float64),
+        flow_time_s=column(done, 2, np.float64),
+        active_s=column(done, 3, np.float64),
+        waiting_s=column(done, 4, np.float64),
+        wip_stream=column(wip, 0, np.int64),
+        wip_start=column(wip, 1, np.float64),
+        wip_end=wip_end,
+        deploy_stream=column(deployments, 0, np.int64),
+        deploy_finished=column(deployments, 1, np.float64),
+        deploy_production=column(deployments, 2, np.bool_),
+        deploy_succeeded=column(deployments, 3, np.bool_),
+        deploy_failed=column(deployments, 4, np.bool_),
+        deploy_recovery_s=column(deployments, 5, np.float64),
+        deploy_rework=column(deployments, 6, np.bool_),
+        change_stream=column(changes, 0, np.int64),
+        change_deployed=column(changes, 1, np.float64),
+        change_lead_s=column(changes, 2, np.float64),
+        stage_waiting=stage_waiting,
+    )

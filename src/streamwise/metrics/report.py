@@ -175,47 +175,7 @@ class StreamHeadlines:
     headlines: tuple[Headline, ...]
     dora_levels: dict[str, str | None]
     bottleneck_stage: str | None
-
-
-def stream_headlines(
-    value_stream_id: int, key: str, name: str, facts: FactSet, period: Period
-) -> StreamHeadlines:
-    """The portfolio line of one stream (no charts: the portfolio must stay fast)."""
-    previous_period = period.previous()
-    dora = dora_summary(facts.deployments, facts.changes, period)
-    flow = flow_metrics(facts, period)
-    vsm = stage_figures(facts, period)
-    previous = _headline_values(
-        dora_summary(facts.deployments, facts.changes, previous_period),
-        flow_metrics(facts, previous_period),
-        stage_figures(facts, previous_period),
-    )
-    stage_names = {stage.id: stage.name for stage in facts.stages}
-    return StreamHeadlines(
-        value_stream_id,
-        key,
-        name,
-        headlines(_headline_values(dora, flow, vsm), previous),
-        {
-            "deployment_frequency": dora.deployment_frequency.level,
-            "change_lead_time": dora.change_lead_time.level,
-            "change_fail_rate": dora.change_fail_rate.level,
-            "recovery_time": dora.recovery_time.level,
-        },
-        stage_names.get(vsm.bottleneck_stage_id) if vsm.bottleneck_stage_id is not None else None,
-    )
-
-
-def split_by_stream(facts: FactSet, value_stream_id: int) -> FactSet:
-    """The part of an all-streams fact set that belongs to one stream."""
-    return FactSet(
-        items=facts.items.select(facts.items.value_stream_id == value_stream_id),
-        intervals=facts.intervals.select(facts.intervals.value_stream_id == value_stream_id),
-        stage_times=facts.stage_times.select(facts.stage_times.value_stream_id == value_stream_id),
-        deployments=facts.deployments.select(facts.deployments.value_stream_id == value_stream_id),
-        changes=facts.changes.select(facts.changes.value_stream_id == value_stream_id),
-        stages=tuple(s for s in facts.stages if s.value_stream_id == value_stream_id),
-    )
+    weekly_velocity: tuple[int, ...] = ()
 
 
 def to_jsonable(value: Any) -> Any:
@@ -234,10 +194,4 @@ def to_jsonable(value: Any) -> Any:
         return None if not np.isfinite(value) else value
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Period):
-        return {
-            "start": value.start.isoformat(),
-            "end": value.end.isoformat(),
-            "timezone": value.timezone,
-        }
     return value
