@@ -286,7 +286,8 @@ def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
         select(
             _coalesce(item.value_stream_id),
             item.work_started_at,
-            func.min(func.coalesce(item.done_at, 1e18), func.coalesce(item.canceled_at, 1e18)),
+            item.done_at,
+            item.canceled_at,
         ).where(
             flow_item,
             item.work_started_at.is_not(None),
@@ -345,8 +346,8 @@ def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
     def column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> Any:
         return np.array([row[index] for row in rows], dtype=dtype)
 
-    wip_end = column(wip, 2, np.float64)
-    wip_end[wip_end >= 1e18] = np.nan
+    # Work ends at done or canceled, whichever came first (NaN: still in progress).
+    wip_end = np.fmin(column(wip, 2, np.float64), column(wip, 3, np.float64))
     return PortfolioFacts(
         streams=streams,
         stages=_stages(session, None),
