@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from streamwise.derive.deployments import (
@@ -184,3 +186,29 @@ def test_facts_are_derived_at_import_and_follow_changes(database: Database, tmp_
         search = session.scalars(select(WorkItem).where(WorkItem.key == "SHOP-2")).one()
         fact = session.get(ItemFact, search.id)
         assert fact is not None and fact.flow_time_s == 3 * 24 * 3600 + 3600
+
+
+@given(
+    starts=st.lists(st.integers(0, 200), min_size=1, max_size=30),
+    incidents=st.lists(
+        st.tuples(st.integers(0, 200), st.one_of(st.none(), st.integers(0, 50))), max_size=15
+    ),
+)
+def test_rework_matches_a_direct_check(
+    starts: list[int], incidents: list[tuple[int, int | None]]
+) -> None:
+    """Property: the sorted sweep finds 'an incident was open' exactly like checking each."""
+    rows = [deployment(n + 1, start + 0.5) for n, start in enumerate(starts)]
+    incident_rows = [
+        IncidentRow("api", h(opened), None if length is None else h(opened + length), None)
+        for opened, length in incidents
+    ]
+    facts, _ = derive_service_facts(rows, incident_rows, {}, {})
+    by_id = {fact["deployment_id"]: fact for fact in facts}
+    for row in rows:
+        expected = any(
+            i.opened_at <= row.started_at
+            and (i.resolved_at is None or row.started_at <= i.resolved_at)
+            for i in incident_rows
+        )
+        assert by_id[row.id]["is_rework"] == expected

@@ -12,6 +12,7 @@ Rules (docs/metrics.md):
   listed by failed deployments since the previous successful one, minus those already shipped.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,26 @@ def derive_service_facts(
         if incident.caused_by is not None:
             caused[incident.caused_by].append(incident)
 
+    # Was any incident of the service open at a moment? Sorted by opening, with the latest
+    # resolution so far: open at t iff the latest resolution among those opened by t is ≥ t.
+    by_opening = sorted(incidents, key=lambda i: i.opened_at)
+    openings = [i.opened_at for i in by_opening]
+    latest_resolution: list[datetime | None] = []
+    latest: datetime | None = None
+    still_open = False
+    for incident in by_opening:
+        still_open = still_open or incident.resolved_at is None
+        if incident.resolved_at is not None and (latest is None or incident.resolved_at > latest):
+            latest = incident.resolved_at
+        latest_resolution.append(None if still_open else latest)
+
+    def incident_open_at(moment: datetime) -> bool:
+        index = bisect_right(openings, moment) - 1
+        if index < 0:
+            return False
+        resolution = latest_resolution[index]
+        return resolution is None or resolution >= moment
+
     facts: dict[int, dict[str, Any]] = {}
     for deployment in ordered:
         facts[deployment.id] = {
@@ -136,12 +157,7 @@ def derive_service_facts(
                 )
             fact["recovered_at"] = recovered
             fact["recovery_s"] = _seconds(recovered, deployment.finished_at)
-        during_incident = any(
-            i.opened_at <= deployment.started_at
-            and (i.resolved_at is None or deployment.started_at <= i.resolved_at)
-            for i in incidents
-        )
-        fact["is_rework"] = deployment.is_rollback or during_incident
+        fact["is_rework"] = deployment.is_rollback or incident_open_at(deployment.started_at)
 
     changes: list[dict[str, Any]] = []
     shipped: set[int] = set()
