@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -33,7 +33,7 @@ from streamwise.model import (
     PullRequest,
     PullRequestCommit,
 )
-from streamwise.store.bulk import chunks, insert_plain, table_of
+from streamwise.store.bulk import as_utc, chunks, fetch_plain, insert_plain, table_of
 
 FAILED_STATUSES = ("failed", "rolled_back")
 
@@ -230,12 +230,20 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
     ids = [row.id for row in rows]
     by_id = {row.id: row for row in rows}
     change = table_of(DeploymentChange).c
-    for batch in chunks(ids, 900):
-        for deployment_id, commit_id in session.execute(
-            select(change.deployment_id, change.commit_id)
-            .where(change.deployment_id.in_(list(batch)), change.commit_id.is_not(None))
-            .order_by(change.id)
-        ):
+    shipped = select(change.deployment_id, change.commit_id).where(change.commit_id.is_not(None))
+    if len(ids) > WHOLE_TABLE // 10:
+        change_rows = fetch_plain(session, shipped.order_by(change.id))
+    else:
+        change_rows = []
+        for batch in chunks(ids, 900):
+            change_rows.extend(
+                fetch_plain(
+                    session,
+                    shipped.where(change.deployment_id.in_(list(batch))).order_by(change.id),
+                )
+            )
+    for deployment_id, commit_id in change_rows:
+        if deployment_id in by_id:
             by_id[deployment_id].commits.append(commit_id)
     commit_ids = sorted({c for row in rows for c in row.commits})
     commit_times = _commit_times(session, commit_ids)
@@ -273,15 +281,25 @@ def _delete_facts(session: Session, services: list[str] | None) -> None:
         session.execute(statement)
 
 
+WHOLE_TABLE = 50_000
+"""Above this many commits, one scan of the table beats thousands of IN (…) look-ups."""
+
+
 def _commit_times(session: Session, commit_ids: list[int]) -> dict[int, datetime]:
     commit = table_of(Commit).c
+    query = select(commit.id, commit.committed_at)
+    rows: list[tuple[Any, ...]] = []
+    if len(commit_ids) > WHOLE_TABLE:
+        wanted = set(commit_ids)
+        rows = [row for row in fetch_plain(session, query) if row[0] in wanted]
+    else:
+        for batch in chunks(commit_ids, 900):
+            rows.extend(fetch_plain(session, query.where(commit.id.in_(list(batch)))))
     times: dict[int, datetime] = {}
-    for batch in chunks(commit_ids, 900):
-        times.update(
-            session.execute(
-                select(commit.id, commit.committed_at).where(commit.id.in_(list(batch)))
-            ).all()
-        )
+    for commit_id, committed in rows:
+        moment = as_utc(committed)
+        if moment is not None:
+            times[commit_id] = moment
     return times
 
 
@@ -289,37 +307,54 @@ def _pull_requests_of(session: Session, commit_ids: list[int]) -> dict[int, Pull
     """The merged pull request each commit came in by (the earliest merged one)."""
     link = table_of(PullRequestCommit).c
     pr = table_of(PullRequest).c
-    pr_of_commit: dict[int, int] = {}
-    pr_ids: set[int] = set()
-    for batch in chunks(commit_ids, 900):
-        for commit_id, pr_id in session.execute(
-            select(link.commit_id, link.pull_request_id)
-            .join(table_of(PullRequest), pr.id == link.pull_request_id)
-            .where(link.commit_id.in_(list(batch)))
-            .order_by(link.commit_id, pr.merged_at.is_(None), pr.merged_at)
-        ):
-            if commit_id not in pr_of_commit:
-                pr_of_commit[commit_id] = pr_id
-                pr_ids.add(pr_id)
-    times: dict[int, PullRequestTimes] = {}
     commit = table_of(Commit).c
-    for batch in chunks(sorted(pr_ids), 900):
-        first_commit: dict[int, datetime] = dict(
-            session.execute(
-                select(link.pull_request_id, func.min(commit.authored_at))
-                .join(table_of(Commit), commit.id == link.commit_id)
-                .where(link.pull_request_id.in_(list(batch)))
-                .group_by(link.pull_request_id)
-            ).all()
+    links = select(link.commit_id, link.pull_request_id, pr.merged_at).join(
+        table_of(PullRequest), pr.id == link.pull_request_id
+    )
+    found: list[tuple[Any, ...]] = []
+    if len(commit_ids) > WHOLE_TABLE:
+        wanted = set(commit_ids)
+        found = [row for row in fetch_plain(session, links) if row[0] in wanted]
+    else:
+        for batch in chunks(commit_ids, 900):
+            found.extend(fetch_plain(session, links.where(link.commit_id.in_(list(batch)))))
+    # Earliest merge first; unmerged pull requests last.
+    found.sort(key=lambda row: (row[2] is None, as_utc(row[2]) or datetime.max.replace(tzinfo=UTC)))
+    pr_of_commit: dict[int, int] = {}
+    for commit_id, pr_id, _merged in found:
+        pr_of_commit.setdefault(commit_id, pr_id)
+    pr_ids = sorted(set(pr_of_commit.values()))
+
+    first_commit_query = (
+        select(link.pull_request_id, func.min(commit.authored_at))
+        .join(table_of(Commit), commit.id == link.commit_id)
+        .group_by(link.pull_request_id)
+    )
+    times_query = select(pr.id, pr.created_at, pr.first_review_at, pr.merged_at)
+    first_rows: list[tuple[Any, ...]] = []
+    time_rows: list[tuple[Any, ...]] = []
+    if len(pr_ids) > WHOLE_TABLE:
+        first_rows = fetch_plain(session, first_commit_query)
+        time_rows = fetch_plain(session, times_query)
+    else:
+        for batch in chunks(pr_ids, 900):
+            first_rows.extend(
+                fetch_plain(
+                    session, first_commit_query.where(link.pull_request_id.in_(list(batch)))
+                )
+            )
+            time_rows.extend(fetch_plain(session, times_query.where(pr.id.in_(list(batch)))))
+    first_commit = {pr_id: as_utc(first) for pr_id, first in first_rows}
+    wanted_prs = set(pr_ids)
+    times: dict[int, PullRequestTimes] = {}
+    for pr_id, created, first_review, merged in time_rows:
+        if pr_id not in wanted_prs:
+            continue
+        created_at = as_utc(created)
+        assert created_at is not None
+        times[pr_id] = PullRequestTimes(
+            pr_id, created_at, as_utc(first_review), as_utc(merged), first_commit.get(pr_id)
         )
-        for pr_id, created, first_review, merged in session.execute(
-            select(pr.id, pr.created_at, pr.first_review_at, pr.merged_at).where(
-                pr.id.in_(list(batch))
-            )
-        ):
-            times[pr_id] = PullRequestTimes(
-                pr_id, created, first_review, merged, first_commit.get(pr_id)
-            )
     return {commit_id: times[pr_id] for commit_id, pr_id in pr_of_commit.items()}
 
 

@@ -82,7 +82,9 @@ class PullRequestCommit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pull_request_id: Mapped[int] = mapped_column(ForeignKey("pull_requests.id", ondelete="CASCADE"))
     commit_sha: Mapped[str] = mapped_column(String(64), index=True)
-    commit_id: Mapped[int | None] = mapped_column(ForeignKey("commits.id", ondelete="SET NULL"))
+    commit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commits.id", ondelete="SET NULL"), index=True
+    )
 
 
 class CommitWorkItem(Base):

@@ -223,8 +223,16 @@ def upgrade() -> None:
             "ix_stage_intervals_stream_stage", ["value_stream_id", "stage_id"], unique=False
         )
 
+    with op.batch_alter_table("pull_request_commits", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pull_request_commits_commit_id"), ["commit_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("pull_request_commits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pull_request_commits_commit_id"))
 
     with op.batch_alter_table("stage_intervals", schema=None) as batch_op:
         batch_op.drop_index("ix_stage_intervals_stream_stage")
