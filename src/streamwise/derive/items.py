@@ -131,6 +131,8 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
                 "waiting_s": times.waiting_s,
                 "entries": times.entries,
                 "sent_back_into": times.sent_back_into,
+                "done_at": epoch(done_at),
+                "flow_item_type": flow_item_type,
             }
             for stage, times in timeline.stage_times.items()
         )

@@ -86,6 +86,13 @@ def _columns(session: Session, query: Select[Any], target: type[Columns]) -> Any
     return target(**values)
 
 
+def _numeric(rows: list[tuple[Any, ...]]) -> Any:
+    """All-numeric rows → one 2-D float array (None → NaN): far faster than column by column."""
+    if not rows:
+        return np.empty((0, 8), dtype=np.float64)
+    return np.array(rows, dtype=np.float64)
+
+
 def _coalesce(column: Any) -> Any:
     return func.coalesce(column, -1)
 
@@ -325,11 +332,10 @@ def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
         rows = fetch_plain(
             session,
             select(stage_time.value_stream_id, stage_time.stage_id, func.sum(stage_time.waiting_s))
-            .join(table_of(ItemFact), item.work_item_id == stage_time.work_item_id)
             .where(
-                flow_item,
-                item.done_at >= window.start_at,
-                item.done_at < window.end_at,
+                stage_time.flow_item_type.in_(FLOW_TYPES),
+                stage_time.done_at >= window.start_at,
+                stage_time.done_at < window.end_at,
                 stage_time.stage_id.is_not(None),
                 stage_time.value_stream_id.is_not(None),
             )
@@ -343,8 +349,10 @@ def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
         )
     )
 
+    tables = {id(rows): _numeric(rows) for rows in (done, wip, deployments, changes)}
+
     def column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> Any:
-        return np.array([row[index] for row in rows], dtype=dtype)
+        return tables[id(rows)][:, index].astype(dtype)
 
     # Work ends at done or canceled, whichever came first (NaN: still in progress).
     wip_end = np.fmin(column(wip, 2, np.float64), column(wip, 3, np.float64))

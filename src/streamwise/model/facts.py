@@ -74,7 +74,10 @@ class ItemStageTime(Base):
     statuses that map to no stage."""
 
     __tablename__ = "item_stage_times"
-    __table_args__ = (Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),)
+    __table_args__ = (
+        Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),
+        Index("ix_item_stage_times_done", "done_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(
@@ -88,6 +91,9 @@ class ItemStageTime(Base):
     waiting_s: Mapped[float] = mapped_column(default=0.0)
     entries: Mapped[int] = mapped_column(default=0)
     sent_back_into: Mapped[int] = mapped_column(default=0)
+    # Copied from the item so the portfolio can sum waiting per stage without a join.
+    done_at: Mapped[float | None]
+    flow_item_type: Mapped[str | None] = mapped_column(String(20))
 
 
 class DeploymentFact(Base):

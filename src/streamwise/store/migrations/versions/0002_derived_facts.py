@@ -159,6 +159,8 @@ def upgrade() -> None:
         sa.Column("waiting_s", sa.Double(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("sent_back_into", sa.Integer(), nullable=False),
+        sa.Column("done_at", sa.Double(), nullable=True),
+        sa.Column("flow_item_type", sa.String(length=20), nullable=True),
         sa.ForeignKeyConstraint(
             ["stage_id"],
             ["stages.id"],
@@ -180,6 +182,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_stage_times")),
     )
     with op.batch_alter_table("item_stage_times", schema=None) as batch_op:
+        batch_op.create_index("ix_item_stage_times_done", ["done_at"], unique=False)
         batch_op.create_index(
             "ix_item_stage_times_stream_stage", ["value_stream_id", "stage_id"], unique=False
         )
@@ -242,6 +245,7 @@ def downgrade() -> None:
     with op.batch_alter_table("item_stage_times", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_stage_times_work_item_id"))
         batch_op.drop_index("ix_item_stage_times_stream_stage")
+        batch_op.drop_index("ix_item_stage_times_done")
 
     op.drop_table("item_stage_times")
     with op.batch_alter_table("item_facts", schema=None) as batch_op:
