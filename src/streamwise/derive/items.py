@@ -34,22 +34,29 @@ def _stage_positions(session: Session) -> dict[int, int]:
     return dict(session.execute(select(Stage.id, Stage.position)).all())
 
 
-def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, int]) -> int:
+def _derive_batch(
+    session: Session, item_ids: list[int], positions: dict[int, int], fresh: bool = False
+) -> int:
+    """Derive one batch; ``fresh`` means the fact tables were just emptied (skip deletes)."""
     item = table_of(WorkItem).c
-    items = session.execute(
-        select(
-            item.id,
-            item.value_stream_id,
-            item.team_id,
-            item.flow_item_type,
-            item.stage_id,
-            item.flow_state,
-            item.created_at,
-            item.work_started_at,
-            item.done_at,
-            item.first_seen_mid_flow,
-        ).where(item.id.in_(item_ids))
-    ).all()
+    items = [
+        (*row[:6], as_utc(row[6]), as_utc(row[7]), as_utc(row[8]), bool(row[9]))
+        for row in fetch_plain(
+            session,
+            select(
+                item.id,
+                item.value_stream_id,
+                item.team_id,
+                item.flow_item_type,
+                item.stage_id,
+                item.flow_state,
+                item.created_at,
+                item.work_started_at,
+                item.done_at,
+                item.first_seen_mid_flow,
+            ).where(item.id.in_(item_ids)),
+        )
+    ]
     transition = table_of(Transition).c
     steps: dict[int, list[Step]] = defaultdict(list)
     for row in fetch_plain(
@@ -70,8 +77,10 @@ def _derive_batch(session: Session, item_ids: list[int], positions: dict[int, in
         assert at is not None
         steps[row[0]].append(Step(at, row[2], row[3], row[4], row[5], row[6]))
 
-    for model in (StageInterval, ItemStageTime, ItemFact):
-        session.execute(delete(table_of(model)).where(table_of(model).c.work_item_id.in_(item_ids)))
+    if not fresh:
+        for model in (StageInterval, ItemStageTime, ItemFact):
+            table = table_of(model)
+            session.execute(delete(table).where(table.c.work_item_id.in_(item_ids)))
 
     facts: list[dict[str, Any]] = []
     intervals: list[dict[str, Any]] = []
@@ -146,8 +155,10 @@ def derive_items(
     session: Session,
     item_ids: Iterable[int] | None = None,
     progress: ProgressSink | None = None,
+    fresh: bool = False,
 ) -> int:
-    """Recompute the facts of ``item_ids`` (all work items when None); returns how many."""
+    """Recompute the facts of ``item_ids`` (all work items when None); returns how many.
+    ``fresh``: the fact tables are known to be empty, so nothing needs deleting first."""
     progress = progress or NoProgress()
     positions = _stage_positions(session)
     if item_ids is None:
@@ -157,7 +168,7 @@ def derive_items(
     progress.start(TASK, len(ids))
     done = 0
     for batch in chunks(ids, BATCH):
-        done += _derive_batch(session, list(batch), positions)
+        done += _derive_batch(session, list(batch), positions, fresh)
         progress.advance(TASK, len(batch))
     return done
 

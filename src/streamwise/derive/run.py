@@ -56,6 +56,6 @@ def derive_all(session: Session, progress: ProgressSink | None = None) -> Derive
     progress = progress or NoProgress()
     clear_item_facts(session)
     return DeriveReport(
-        items=derive_items(session, None, progress),
+        items=derive_items(session, None, progress, fresh=True),
         deployments=derive_deployments(session, None),
     )

@@ -6,6 +6,7 @@ these helpers send batches through Core with the dialect's ``ON CONFLICT`` claus
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, Table, select
@@ -117,12 +118,12 @@ def insert_plain(
     names = list(rows[0])
     connection = session.connection()
     statement = table.insert().compile(dialect=connection.dialect, column_keys=names)
-    order = list(compiled_order(statement, names))
+    pick = itemgetter(*compiled_order(statement, names))
     cursor = connection.connection.cursor()
     try:
         for batch in chunks(rows, 5000):
             if statement.positional:
-                cursor.executemany(str(statement), [tuple(row[n] for n in order) for row in batch])
+                cursor.executemany(str(statement), [pick(row) for row in batch])
             else:
                 cursor.executemany(str(statement), list(batch))
     finally:
