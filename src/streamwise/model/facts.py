@@ -74,10 +74,7 @@ class ItemStageTime(Base):
     statuses that map to no stage."""
 
     __tablename__ = "item_stage_times"
-    __table_args__ = (
-        Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),
-        Index("ix_item_stage_times_done", "done_at"),
-    )
+    __table_args__ = (Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(

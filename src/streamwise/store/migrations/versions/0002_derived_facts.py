@@ -182,7 +182,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_stage_times")),
     )
     with op.batch_alter_table("item_stage_times", schema=None) as batch_op:
-        batch_op.create_index("ix_item_stage_times_done", ["done_at"], unique=False)
         batch_op.create_index(
             "ix_item_stage_times_stream_stage", ["value_stream_id", "stage_id"], unique=False
         )
@@ -245,7 +244,6 @@ def downgrade() -> None:
     with op.batch_alter_table("item_stage_times", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_stage_times_work_item_id"))
         batch_op.drop_index("ix_item_stage_times_stream_stage")
-        batch_op.drop_index("ix_item_stage_times_done")
 
     op.drop_table("item_stage_times")
     with op.batch_alter_table("item_facts", schema=None) as batch_op:
