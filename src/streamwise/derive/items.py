@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, overload
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from streamwise.derive.timeline import Step, derive_timeline
@@ -186,7 +186,3 @@ def items_without_facts(session: Session) -> list[int]:
 def clear_item_facts(session: Session) -> None:
     for model in (StageInterval, ItemStageTime, ItemFact):
         session.execute(delete(table_of(model)))
-
-
-def count_item_facts(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ItemFact)) or 0

@@ -7,7 +7,6 @@ strings stay Python objects. Nothing here does I/O.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -232,8 +231,3 @@ class FactSet:
     deployments: DeploymentFacts
     changes: ChangeFacts
     stages: tuple[StageInfo, ...] = ()
-
-
-def moment(value: datetime) -> float:
-    """Convenience for tests and callers: an aware datetime as epoch seconds."""
-    return to_epoch(value)

@@ -5,7 +5,6 @@ epoch seconds) and are turned into NumPy arrays column by column, with SQL doing
 filtering, so loading a two-year stream stays well under a second.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,10 +261,6 @@ def _stages(session: Session, stream_id: int | None) -> tuple[StageInfo, ...]:
         StageInfo(s.id, s.value_stream_id, s.position, s.name, s.flow_state, s.value_adding)
         for s in session.scalars(query)
     )
-
-
-def stream_keys(session: Session) -> Sequence[str]:
-    return list(session.scalars(select(ValueStream.key).order_by(ValueStream.position)))
 
 
 FLOW_TYPES = ("feature", "defect", "risk", "debt")
