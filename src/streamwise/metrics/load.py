@@ -190,6 +190,27 @@ def load_facts(
     return FactSet(items, intervals, stage_times, deployments, changes, stages)
 
 
+def _delivery_conditions(
+    table: Any,
+    moment: Any,
+    stream_id: int | None,
+    service: str | None,
+    since: float | None,
+    until: float | None,
+) -> list[ColumnElement[bool]]:
+    """The selection and window shared by deployment and change facts."""
+    conditions: list[ColumnElement[bool]] = []
+    if stream_id is not None:
+        conditions.append(table.value_stream_id == stream_id)
+    if service:
+        conditions.append(table.service == service)
+    if since is not None:
+        conditions.append(moment >= since)
+    if until is not None:
+        conditions.append(moment < until)
+    return conditions
+
+
 def _delivery(
     session: Session,
     filters: Filters,
@@ -198,17 +219,11 @@ def _delivery(
     until: float | None,
 ) -> tuple[DeploymentFacts, ChangeFacts]:
     deployment = table_of(DeploymentFact).c
-    conditions: list[ColumnElement[bool]] = []
-    if stream_id is not None:
-        conditions.append(deployment.value_stream_id == stream_id)
-    if filters.service:
-        conditions.append(deployment.service == filters.service)
+    conditions = _delivery_conditions(
+        deployment, deployment.finished_at, stream_id, filters.service, since, until
+    )
     if filters.environment:
         conditions.append(deployment.environment == filters.environment)
-    if since is not None:
-        conditions.append(deployment.finished_at >= since)
-    if until is not None:
-        conditions.append(deployment.finished_at < until)
     deployment_query = select(
         deployment.deployment_id,
         _coalesce(deployment.value_stream_id),
@@ -226,15 +241,9 @@ def _delivery(
     deployments: DeploymentFacts = _columns(session, deployment_query, DeploymentFacts)
 
     change = table_of(ChangeFact).c
-    change_conditions: list[ColumnElement[bool]] = []
-    if stream_id is not None:
-        change_conditions.append(change.value_stream_id == stream_id)
-    if filters.service:
-        change_conditions.append(change.service == filters.service)
-    if since is not None:
-        change_conditions.append(change.deployed_at >= since)
-    if until is not None:
-        change_conditions.append(change.deployed_at < until)
+    change_conditions = _delivery_conditions(
+        change, change.deployed_at, stream_id, filters.service, since, until
+    )
     change_query = select(
         change.deployment_id,
         _coalesce(change.value_stream_id),
