@@ -117,6 +117,9 @@ def insert_plain(
     table = table_of(model)
     names = list(rows[0])
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, table, names, rows)
+        return
     statement = table.insert().compile(dialect=connection.dialect, column_keys=names)
     pick = itemgetter(*compiled_order(statement, names))
     cursor = connection.connection.cursor()
@@ -126,6 +129,21 @@ def insert_plain(
                 cursor.executemany(str(statement), [pick(row) for row in batch])
             else:
                 cursor.executemany(str(statement), list(batch))
+    finally:
+        cursor.close()
+
+
+def _copy_rows(
+    connection: Any, table: Table, names: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """PostgreSQL's COPY: an order of magnitude faster than INSERTs for millions of rows."""
+    pick = itemgetter(*names)
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(pick(row))
     finally:
         cursor.close()
 
