@@ -1307,9 +1307,14 @@ def generate_delivery(rng: np.random.Generator, code: Code, scale: float, clock:
     p_status = np.where(rng.random(n_production) < PRODUCTION_FAILED_SHARE, FAILED, SUCCESS).astype(
         np.int64
     )
-    p_status[p_first] = SUCCESS  # so every later rollback has a good build to return to
+    # The first succeeds so every rollback has a good build to return to, the last so that
+    # everything merged before a service's last build has shipped by the end.
+    p_status[p_first | p_last] = SUCCESS
     can_roll_back = (
-        (p_status == SUCCESS) & ~p_first & (p_next - p_finished >= HOUR) & (p_finished < span - DAY)
+        (p_status == SUCCESS)
+        & ~(p_first | p_last)
+        & (p_next - p_finished >= HOUR)
+        & (p_finished < span - DAY)
     )
     rollback_candidates = np.flatnonzero(can_roll_back)
     n_rollbacks = min(n_rollbacks, len(rollback_candidates))
