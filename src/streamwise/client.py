@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from streamwise.config import Settings
 from streamwise.errors import StreamwiseError
 from streamwise.metrics.facts import FactSet
-from streamwise.metrics.load import Filters, load_facts, load_portfolio, organisation_timezone
+from streamwise.metrics.load import Filters, load_facts, load_portfolio
 from streamwise.metrics.period import Grain, Period
 from streamwise.metrics.portfolio import portfolio_headlines
 from streamwise.metrics.report import StreamHeadlines, StreamReport, stream_report
 from streamwise.store import Database, open_database
 from streamwise.store.migrate import require_current
+from streamwise.store.organisation import organisation_timezone
 
 DEFAULT_DAYS = 84  # twelve weeks
 

@@ -17,6 +17,7 @@ from streamwise import __version__
 from streamwise.config import Settings, redact_url
 from streamwise.errors import DatabaseError, NotFoundError, StreamwiseError
 from streamwise.store import Database, open_database
+from streamwise.store.engine import driver_message
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
 
@@ -53,14 +54,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(OperationalError)
     async def database_problem(_request: Request, error: OperationalError) -> JSONResponse:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         return JSONResponse(
             {
                 "type": "about:blank",
                 "title": "Database unavailable",
                 "status": 503,
-                "detail": f"{reason}. Check the database URL, and run `streamwise db upgrade` "
-                "if the schema is missing.",
+                "detail": f"{driver_message(error)}. Check the database URL, and run "
+                "`streamwise db upgrade` if the schema is missing.",
             },
             status_code=503,
             media_type="application/problem+json",

@@ -11,6 +11,7 @@ from streamwise.cli import config_cmd, data, db, demo, metrics, serve
 from streamwise.cli.context import errors, state
 from streamwise.config import Settings
 from streamwise.errors import StreamwiseError
+from streamwise.store.engine import driver_message
 
 app = typer.Typer(
     name="streamwise",
@@ -78,10 +79,9 @@ def main() -> None:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
         sys.exit(error.exit_code)
     except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         errors.print(
-            f"[bold red]error:[/] the database failed: {reason}. Check STREAMWISE_DATABASE_URL "
-            "and that the server is running; nothing was written.",
+            f"[bold red]error:[/] the database failed: {driver_message(error)}. Check "
+            "STREAMWISE_DATABASE_URL and that the server is running; nothing was written.",
             highlight=False,
         )
         sys.exit(4)

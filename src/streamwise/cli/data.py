@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.context import console, progress_bars, state
-from streamwise.derive.run import derive_all, derive_missing
+from streamwise.derive.run import DeriveReport, derive_all, derive_missing
 from streamwise.ingest import import_files, renormalize
 from streamwise.normalize.pipeline import NormaliseReport
 from streamwise.store.summary import organisation_summary
@@ -29,6 +29,12 @@ def print_normalise_report(report: NormaliseReport) -> None:
         console.print(f"[red]not normalised:[/] {error}")
     if len(report.errors) > 10:
         console.print(f"[red]… and {len(report.errors) - 10} more records not normalised[/]")
+
+
+def print_derive_report(report: DeriveReport) -> None:
+    console.print(
+        f"Derived facts for {report.items:,} work items and {report.deployments:,} deployments."
+    )
 
 
 def import_command(
@@ -59,12 +65,8 @@ def import_command(
         counts = ", ".join(f"{n:,} {k}" for k, n in report.normalised.counts.items())
         console.print(f"Normalised {counts}.")
     print_normalise_report(report.normalised)
-    derived = ingested.derived
-    if derived.items or derived.deployments:
-        console.print(
-            f"Derived facts for {derived.items:,} work items and {derived.deployments:,} "
-            "deployments."
-        )
+    if ingested.derived.items or ingested.derived.deployments:
+        print_derive_report(ingested.derived)
 
 
 def renormalize_command(
@@ -85,9 +87,7 @@ def renormalize_command(
         counts = ", ".join(f"{n:,} {k}" for k, n in report.counts.items()) or "nothing"
         console.print(f"{name}: normalised {counts}.")
         print_normalise_report(report)
-    console.print(
-        f"Derived facts for {derived.items:,} work items and {derived.deployments:,} deployments."
-    )
+    print_derive_report(derived)
 
 
 def summary_command(
@@ -134,6 +134,4 @@ def derive_command(
     database = state.database()
     with progress_bars() as progress, database.transaction() as session:
         report = derive_all(session, progress) if everything else derive_missing(session, progress)
-    console.print(
-        f"Derived facts for {report.items:,} work items and {report.deployments:,} deployments."
-    )
+    print_derive_report(report)

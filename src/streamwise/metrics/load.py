@@ -30,7 +30,6 @@ from streamwise.model import (
     DeploymentFact,
     ItemFact,
     ItemStageTime,
-    Organisation,
     Stage,
     StageInterval,
     Team,
@@ -48,10 +47,6 @@ class Filters:
     flow_item_type: str | None = None
     service: str | None = None
     environment: str | None = None
-
-
-def organisation_timezone(session: Session) -> str:
-    return session.scalar(select(Organisation.timezone)) or "UTC"
 
 
 def _id_of(session: Session, model: Any, key: str, what: str) -> int:

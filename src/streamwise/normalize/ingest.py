@@ -12,9 +12,10 @@ from streamwise.connectors.base import EntityKind, ParseContext, ReviewRecord, T
 from streamwise.connectors.csvfile.reader import ErrorCollector, ImportRow, read_files
 from streamwise.connectors.registry import parser_for
 from streamwise.errors import ImportFileError, NotFoundError
-from streamwise.model import Organisation, PullRequest, Source, WorkItem
+from streamwise.model import PullRequest, Source, WorkItem
 from streamwise.normalize.pipeline import Normaliser, NormaliseReport, Parsed
 from streamwise.progress import NoProgress, Prefixed, ProgressSink
+from streamwise.store.organisation import organisation_timezone
 from streamwise.store.raw import store_payloads
 
 
@@ -35,11 +36,6 @@ def find_source(session: Session, name: str) -> Source:
             "streamwise.yaml and run `streamwise config apply`."
         )
     return source
-
-
-def organisation_timezone(session: Session) -> ZoneInfo:
-    organisation = session.scalars(select(Organisation)).first()
-    return ZoneInfo(organisation.timezone if organisation else "UTC")
 
 
 def _check_references(session: Session, source: Source, rows: list[ImportRow]) -> None:
@@ -99,7 +95,7 @@ def import_files(
             f"source {source_name!r} is of kind {source.kind!r}; files can be imported only "
             "into sources of kind 'file' (add one to streamwise.yaml)."
         )
-    context = ParseContext(timezone=organisation_timezone(session))
+    context = ParseContext(timezone=ZoneInfo(organisation_timezone(session)))
     rows = read_files(paths, context, kind_name, progress)
     _check_references(session, source, rows)
     progress.start("store", len(rows))

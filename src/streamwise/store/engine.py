@@ -31,6 +31,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def driver_message(error: OperationalError) -> str:
+    """The driver's first line about a database failure, for a one-line user message."""
+    return str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+
+
 @dataclass
 class Database:
     """An engine and its session factory; pass it down instead of using globals."""
@@ -54,9 +59,8 @@ class Database:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise DatabaseError(
-                f"cannot reach the database {redact_url(self.url)}: {reason}. "
+                f"cannot reach the database {redact_url(self.url)}: {driver_message(error)}. "
                 "Check STREAMWISE_DATABASE_URL (or --database) and that the server is running."
             ) from error
 

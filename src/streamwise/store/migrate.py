@@ -14,8 +14,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(database: Database) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _script_config()
     config.attributes["engine"] = database.engine
     return config
 
