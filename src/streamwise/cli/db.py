@@ -2,8 +2,10 @@
 
 import typer
 
-from streamwise.cli.context import console, state
+from streamwise.cli.context import console, progress_bars, state
+from streamwise.cli.data import print_derive_report
 from streamwise.config import redact_url
+from streamwise.derive.run import derive_missing
 from streamwise.store import migrate
 
 app = typer.Typer(help="Create and migrate the database schema.", no_args_is_help=True)
@@ -19,9 +21,14 @@ def upgrade(
     """
     database = state.database(require_schema=False)
     migrate.upgrade(database, revision)
-    console.print(
-        f"Database {redact_url(database.url)} is at revision {migrate.current_revision(database)}."
-    )
+    current = migrate.current_revision(database)
+    console.print(f"Database {redact_url(database.url)} is at revision {current}.")
+    if current == migrate.head_revision():
+        # Some migrations empty the derived fact tables; rebuild what is missing right away.
+        with progress_bars() as progress, database.transaction() as session:
+            report = derive_missing(session, progress)
+        if report.items or report.deployments:
+            print_derive_report(report)
 
 
 @app.command("downgrade")

@@ -33,6 +33,7 @@ from streamwise.model import (
     PullRequest,
     PullRequestCommit,
 )
+from streamwise.model.packed import pack_changes
 from streamwise.store.bulk import as_utc, chunks, fetch_plain, insert_plain, table_of
 
 FAILED_STATUSES = ("failed", "rolled_back")
@@ -267,6 +268,11 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
         for name in times:
             if name in fact_row:
                 fact_row[name] = epoch(fact_row[name])
+    by_deployment: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for change_row in all_changes:
+        by_deployment[change_row["deployment_id"]].append(change_row)
+    for fact_row in all_facts:
+        fact_row["packed_changes"] = pack_changes(by_deployment.get(fact_row["deployment_id"], []))
     insert_plain(session, DeploymentFact, all_facts)
     insert_plain(session, ChangeFact, all_changes)
     return len(all_facts)

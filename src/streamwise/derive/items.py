@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from streamwise.derive.timeline import Step, derive_timeline
 from streamwise.model import ItemFact, ItemStageTime, Stage, StageInterval, Transition, WorkItem
+from streamwise.model.packed import pack_intervals, pack_stage_times
 from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store.bulk import as_utc, chunks, fetch_plain, insert_plain, table_of
 
@@ -100,6 +101,32 @@ def _derive_batch(
         timeline = derive_timeline(
             created_at, stage_id, flow_state, started_at, done_at, steps.get(item_id, []), positions
         )
+        item_intervals = [
+            {
+                "work_item_id": item_id,
+                "value_stream_id": stream_id,
+                "stage_id": interval.stage,
+                "flow_state": interval.state,
+                "blocked": interval.blocked,
+                "entered_at": epoch(interval.entered_at),
+                "left_at": epoch(interval.left_at),
+            }
+            for interval in timeline.intervals
+        ]
+        item_stage_times = [
+            {
+                "work_item_id": item_id,
+                "value_stream_id": stream_id,
+                "stage_id": stage,
+                "active_s": times.active_s,
+                "waiting_s": times.waiting_s,
+                "entries": times.entries,
+                "sent_back_into": times.sent_back_into,
+                "done_at": epoch(done_at),
+                "flow_item_type": flow_item_type,
+            }
+            for stage, times in timeline.stage_times.items()
+        ]
         facts.append(
             {
                 "work_item_id": item_id,
@@ -117,34 +144,12 @@ def _derive_batch(
                 "waiting_time_s": timeline.waiting_s,
                 "send_backs": timeline.send_backs,
                 "first_seen_mid_flow": mid_flow,
+                "packed_intervals": pack_intervals(item_intervals),
+                "packed_stage_times": pack_stage_times(item_stage_times),
             }
         )
-        intervals.extend(
-            {
-                "work_item_id": item_id,
-                "value_stream_id": stream_id,
-                "stage_id": interval.stage,
-                "flow_state": interval.state,
-                "blocked": interval.blocked,
-                "entered_at": epoch(interval.entered_at),
-                "left_at": epoch(interval.left_at),
-            }
-            for interval in timeline.intervals
-        )
-        stage_times.extend(
-            {
-                "work_item_id": item_id,
-                "value_stream_id": stream_id,
-                "stage_id": stage,
-                "active_s": times.active_s,
-                "waiting_s": times.waiting_s,
-                "entries": times.entries,
-                "sent_back_into": times.sent_back_into,
-                "done_at": epoch(done_at),
-                "flow_item_type": flow_item_type,
-            }
-            for stage, times in timeline.stage_times.items()
-        )
+        intervals.extend(item_intervals)
+        stage_times.extend(item_stage_times)
     insert_plain(session, ItemFact, facts)
     insert_plain(session, StageInterval, intervals)
     insert_plain(session, ItemStageTime, stage_times)

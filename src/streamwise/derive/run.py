@@ -1,5 +1,6 @@
 """Deciding what to derive: what changed, what is missing, or everything."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -7,6 +8,12 @@ from sqlalchemy.orm import Session
 
 from streamwise.derive.deployments import derive_deployments
 from streamwise.derive.items import clear_item_facts, derive_items, items_without_facts
+from streamwise.derive.rollups import (
+    deployment_days,
+    item_days,
+    refresh_deployment_days,
+    refresh_item_days,
+)
 from streamwise.model import Deployment, DeploymentFact
 from streamwise.progress import NoProgress, ProgressSink
 
@@ -26,10 +33,27 @@ def derive_changed(
     """Recompute facts for the items and services a normalisation run touched."""
     report = DeriveReport()
     if item_ids:
-        report.items = derive_items(session, item_ids, progress)
+        report.items = _derive_items_and_days(session, item_ids, progress)
     if services:
-        report.deployments = derive_deployments(session, services)
+        report.deployments = _derive_services_and_days(session, services)
     return report
+
+
+def _derive_items_and_days(
+    session: Session, item_ids: Collection[int], progress: ProgressSink | None
+) -> int:
+    """Derive items, then rebuild the roll-up days their facts were on before and are on now."""
+    before = item_days(session, item_ids)
+    count = derive_items(session, item_ids, progress)
+    refresh_item_days(session, before | item_days(session, item_ids))
+    return count
+
+
+def _derive_services_and_days(session: Session, services: Collection[str]) -> int:
+    before = deployment_days(session, services)
+    count = derive_deployments(session, services)
+    refresh_deployment_days(session, before | deployment_days(session, services))
+    return count
 
 
 def derive_missing(session: Session, progress: ProgressSink | None = None) -> DeriveReport:
@@ -37,7 +61,7 @@ def derive_missing(session: Session, progress: ProgressSink | None = None) -> De
     report = DeriveReport()
     missing = items_without_facts(session)
     if missing:
-        report.items = derive_items(session, missing, progress)
+        report.items = _derive_items_and_days(session, missing, progress)
     services = set(
         session.scalars(
             select(Deployment.service)
@@ -47,7 +71,7 @@ def derive_missing(session: Session, progress: ProgressSink | None = None) -> De
         )
     )
     if services:
-        report.deployments = derive_deployments(session, services)
+        report.deployments = _derive_services_and_days(session, services)
     return report
 
 
@@ -55,7 +79,10 @@ def derive_all(session: Session, progress: ProgressSink | None = None) -> Derive
     """Throw all facts away and derive them again from the domain rows."""
     progress = progress or NoProgress()
     clear_item_facts(session)
-    return DeriveReport(
+    report = DeriveReport(
         items=derive_items(session, None, progress, fresh=True),
         deployments=derive_deployments(session, None),
     )
+    refresh_item_days(session)
+    refresh_deployment_days(session)
+    return report

@@ -15,8 +15,8 @@ import numpy as np
 from streamwise.metrics.facts import BoolArray, FloatArray, IntArray, ItemFacts, ObjectArray
 from streamwise.metrics.period import Grain, Period, buckets
 from streamwise.metrics.stats import mean, median, percentile, ratio
+from streamwise.model.base import FLOW_ITEM_TYPES
 
-FLOW_ITEM_TYPES: tuple[str, ...] = ("feature", "defect", "risk", "debt")
 _TYPE_CODE = {name: code for code, name in enumerate(FLOW_ITEM_TYPES)}
 EFFICIENCY_BINS = 10
 

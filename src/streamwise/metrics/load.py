@@ -6,10 +6,11 @@ filtering, so loading a two-year stream stays well under a second.
 """
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from streamwise.errors import NotFoundError
@@ -26,14 +27,26 @@ from streamwise.metrics.facts import (
 from streamwise.metrics.period import Period
 from streamwise.metrics.portfolio import PortfolioFacts
 from streamwise.model import (
-    ChangeFact,
     DeploymentFact,
     ItemFact,
-    ItemStageTime,
     Stage,
-    StageInterval,
+    StreamDayDeployments,
+    StreamDayItems,
     Team,
     ValueStream,
+)
+from streamwise.model.packed import (
+    CHANGE,
+    DONE_ITEM,
+    DONE_STAGE_WAITING,
+    INTERVAL,
+    LEAD_TIME,
+    PRODUCTION_DEPLOYMENT,
+    SECONDS_PER_DAY,
+    STAGE_TIME,
+    STARTED_ITEM,
+    state_names,
+    unpack,
 )
 from streamwise.store.bulk import fetch_plain, table_of
 
@@ -57,9 +70,8 @@ def _id_of(session: Session, model: Any, key: str, what: str) -> int:
     return int(found)
 
 
-def _columns(session: Session, query: Select[Any], target: type[Columns]) -> Any:
-    """Run ``query`` (its columns in the order of ``target``'s fields) into column arrays."""
-    rows = fetch_plain(session, query)
+def _columns(rows: list[tuple[Any, ...]], target: type[Columns]) -> Any:
+    """Rows (their first columns in the order of ``target``'s fields) → column arrays."""
     names = list(target.KINDS)
     if not rows:
         return target.empty()
@@ -80,11 +92,53 @@ def _columns(session: Session, query: Select[Any], target: type[Columns]) -> Any
     return target(**values)
 
 
-def _numeric(rows: list[tuple[Any, ...]]) -> Any:
-    """All-numeric rows → one 2-D float array (None → NaN): far faster than column by column."""
-    if not rows:
-        return np.empty((0, 8), dtype=np.float64)
-    return np.array(rows, dtype=np.float64)
+def _field(records: Any, name: str, dtype: Any) -> Any:
+    """One field of a packed record array as its own contiguous array."""
+    return np.ascontiguousarray(records[name], dtype=dtype)
+
+
+def _unpacked_intervals(items: ItemFacts, blobs: list[bytes | None]) -> StageIntervals:
+    records, owner = unpack(blobs, INTERVAL)
+    return StageIntervals(
+        item_id=items.item_id[owner],
+        value_stream_id=items.value_stream_id[owner],
+        stage_id=_field(records, "stage_id", np.int64),
+        flow_state=state_names(records["flow_state"]),
+        blocked=_field(records, "blocked", np.bool_),
+        entered_at=_field(records, "entered_at", np.float64),
+        left_at=_field(records, "left_at", np.float64),
+    )
+
+
+def _unpacked_stage_times(items: ItemFacts, blobs: list[bytes | None]) -> StageTimes:
+    records, owner = unpack(blobs, STAGE_TIME)
+    return StageTimes(
+        item_id=items.item_id[owner],
+        value_stream_id=items.value_stream_id[owner],
+        stage_id=_field(records, "stage_id", np.int64),
+        active_s=_field(records, "active_s", np.float64),
+        waiting_s=_field(records, "waiting_s", np.float64),
+        entries=_field(records, "entries", np.int64),
+        sent_back_into=_field(records, "sent_back_into", np.int64),
+    )
+
+
+def _unpacked_changes(deployments: DeploymentFacts, blobs: list[bytes | None]) -> ChangeFacts:
+    records, owner = unpack(blobs, CHANGE)
+    return ChangeFacts(
+        deployment_id=deployments.deployment_id[owner],
+        value_stream_id=deployments.value_stream_id[owner],
+        service=deployments.service[owner],
+        commit_id=_field(records, "commit_id", np.int64),
+        pull_request_id=_field(records, "pull_request_id", np.int64),
+        committed_at=_field(records, "committed_at", np.float64),
+        deployed_at=deployments.finished_at[owner],
+        lead_time_s=_field(records, "lead_time_s", np.float64),
+        coding_s=_field(records, "coding_s", np.float64),
+        pickup_s=_field(records, "pickup_s", np.float64),
+        review_s=_field(records, "review_s", np.float64),
+        deploy_s=_field(records, "deploy_s", np.float64),
+    )
 
 
 def _coalesce(column: Any) -> Any:
@@ -129,81 +183,30 @@ def load_facts(
         item.waiting_time_s,
         item.send_backs,
         item.first_seen_mid_flow,
+        item.packed_intervals,
+        item.packed_stage_times,
     )
     if item_filter is not None:
         item_query = item_query.where(item_filter)
-    items: ItemFacts = _columns(session, item_query.order_by(item.work_item_id), ItemFacts)
-
-    # Intervals and stage times carry the stream: filter on it directly when that is all we
-    # filter by; other filters go through the selected items.
-    interval = table_of(StageInterval).c
-    stage_time = table_of(ItemStageTime).c
-    only_stream = not (filters.team or filters.flow_item_type)
-    interval_scope: ColumnElement[bool] | None = None
-    stage_time_scope: ColumnElement[bool] | None = None
-    if only_stream and stream_id is not None:
-        interval_scope = interval.value_stream_id == stream_id
-        stage_time_scope = stage_time.value_stream_id == stream_id
-    elif not only_stream:
-        selected_items = select(item.work_item_id).where(*item_conditions)
-        interval_scope = interval.work_item_id.in_(selected_items)
-        stage_time_scope = stage_time.work_item_id.in_(selected_items)
-    interval_query = select(
-        interval.work_item_id,
-        _coalesce(interval.value_stream_id),
-        _coalesce(interval.stage_id),
-        interval.flow_state,
-        interval.blocked,
-        interval.entered_at,
-        interval.left_at,
-    )
-    if interval_scope is not None:
-        interval_query = interval_query.where(interval_scope)
-    if until is not None:
-        interval_query = interval_query.where(interval.entered_at < until)
-    if since is not None:
-        interval_query = interval_query.where(
-            or_(interval.left_at.is_(None), interval.left_at >= since)
-        )
-    intervals: StageIntervals = _columns(session, interval_query, StageIntervals)
-
-    stage_time_query = select(
-        stage_time.work_item_id,
-        _coalesce(stage_time.value_stream_id),
-        _coalesce(stage_time.stage_id),
-        stage_time.active_s,
-        stage_time.waiting_s,
-        stage_time.entries,
-        stage_time.sent_back_into,
-    )
-    if stage_time_scope is not None:
-        stage_time_query = stage_time_query.where(stage_time_scope)
-    stage_times: StageTimes = _columns(session, stage_time_query, StageTimes)
+    # Sorting here is cheaper than making the database sort rows that carry blobs.
+    rows = sorted(fetch_plain(session, item_query), key=itemgetter(0))
+    items: ItemFacts = _columns(rows, ItemFacts)
+    # Intervals and stage times come packed on the item rows (model/packed.py): the selected
+    # items' rows, and of the intervals those that overlap the window.
+    intervals = _unpacked_intervals(items, [row[15] for row in rows])
+    with np.errstate(invalid="ignore"):
+        overlapping = np.ones(len(intervals), dtype=np.bool_)
+        if until is not None:
+            overlapping &= intervals.entered_at < until
+        if since is not None:
+            overlapping &= np.isnan(intervals.left_at) | (intervals.left_at >= since)
+    if not overlapping.all():
+        intervals = intervals.select(overlapping)
+    stage_times = _unpacked_stage_times(items, [row[16] for row in rows])
 
     deployments, changes = _delivery(session, filters, stream_id, since, until)
     stages = _stages(session, stream_id)
     return FactSet(items, intervals, stage_times, deployments, changes, stages)
-
-
-def _delivery_conditions(
-    table: Any,
-    moment: Any,
-    stream_id: int | None,
-    service: str | None,
-    since: float | None,
-    until: float | None,
-) -> list[ColumnElement[bool]]:
-    """The selection and window shared by deployment and change facts."""
-    conditions: list[ColumnElement[bool]] = []
-    if stream_id is not None:
-        conditions.append(table.value_stream_id == stream_id)
-    if service:
-        conditions.append(table.service == service)
-    if since is not None:
-        conditions.append(moment >= since)
-    if until is not None:
-        conditions.append(moment < until)
-    return conditions
 
 
 def _delivery(
@@ -213,12 +216,19 @@ def _delivery(
     since: float | None,
     until: float | None,
 ) -> tuple[DeploymentFacts, ChangeFacts]:
+    """Deployments finished in the window, and the changes they shipped (packed on them)."""
     deployment = table_of(DeploymentFact).c
-    conditions = _delivery_conditions(
-        deployment, deployment.finished_at, stream_id, filters.service, since, until
-    )
+    conditions: list[ColumnElement[bool]] = []
+    if stream_id is not None:
+        conditions.append(deployment.value_stream_id == stream_id)
+    if filters.service:
+        conditions.append(deployment.service == filters.service)
     if filters.environment:
         conditions.append(deployment.environment == filters.environment)
+    if since is not None:
+        conditions.append(deployment.finished_at >= since)
+    if until is not None:
+        conditions.append(deployment.finished_at < until)
     deployment_query = select(
         deployment.deployment_id,
         _coalesce(deployment.value_stream_id),
@@ -232,29 +242,11 @@ def _delivery(
         deployment.recovery_s,
         deployment.is_rework,
         deployment.change_count,
+        deployment.packed_changes,
     ).where(*conditions)
-    deployments: DeploymentFacts = _columns(session, deployment_query, DeploymentFacts)
-
-    change = table_of(ChangeFact).c
-    change_conditions = _delivery_conditions(
-        change, change.deployed_at, stream_id, filters.service, since, until
-    )
-    change_query = select(
-        change.deployment_id,
-        _coalesce(change.value_stream_id),
-        change.service,
-        _coalesce(change.commit_id),
-        _coalesce(change.pull_request_id),
-        change.committed_at,
-        change.deployed_at,
-        change.lead_time_s,
-        change.coding_s,
-        change.pickup_s,
-        change.review_s,
-        change.deploy_s,
-    ).where(*change_conditions)
-    changes: ChangeFacts = _columns(session, change_query, ChangeFacts)
-    return deployments, changes
+    rows = sorted(fetch_plain(session, deployment_query), key=itemgetter(0))
+    deployments: DeploymentFacts = _columns(rows, DeploymentFacts)
+    return deployments, _unpacked_changes(deployments, [row[12] for row in rows])
 
 
 def _stages(session: Session, stream_id: int | None) -> tuple[StageInfo, ...]:
@@ -267,114 +259,107 @@ def _stages(session: Session, stream_id: int | None) -> tuple[StageInfo, ...]:
     )
 
 
-FLOW_TYPES = ("feature", "defect", "risk", "debt")
+def _waiting_by_stage(streams: Any, stage_ids: Any, waiting_s: Any) -> dict[tuple[int, int], float]:
+    """Waiting seconds summed per (stream, stage)."""
+    if not len(stage_ids):
+        return {}
+    keys, position = np.unique(streams * _STAGE_KEYS + stage_ids, return_inverse=True)
+    sums = np.bincount(position, weights=waiting_s)
+    return {
+        (int(key // _STAGE_KEYS), int(key % _STAGE_KEYS)): float(total)
+        for key, total in zip(keys.tolist(), sums.tolist(), strict=True)
+    }
+
+
+_STAGE_KEYS = 1 << 32  # (stream, stage) pairs as one integer: stream * 2**32 + stage
+
+
+def _unpack_days(rows: list[tuple[Any, ...]], column: int, dtype: Any) -> tuple[Any, Any]:
+    """One packed column of roll-up rows → (records, stream id of each record)."""
+    records, owner = unpack([row[column] for row in rows], dtype)
+    streams = np.array([row[0] for row in rows], dtype=np.int64)
+    return records, streams[owner]
 
 
 def load_portfolio(session: Session, period: Period) -> PortfolioFacts:
-    """The narrow columns the portfolio needs, for ``period`` and the one before it, with the
-    waiting time per stage summed by the database (the bottleneck needs nothing more)."""
-    since, until = period.previous().start_at, period.end_at
-    item = table_of(ItemFact).c
-    flow_item = item.flow_item_type.in_(FLOW_TYPES)
-    done = fetch_plain(
+    """What the portfolio needs for ``period`` and the one before it, from the per-stream,
+    per-day roll-ups (derive/rollups.py): every record keeps its moment, so the window's
+    edges are applied exactly, here, and only the day rows near it are read."""
+    previous = period.previous()
+    since, until = previous.start_at, period.end_at
+    first_day, last_day = int(since // SECONDS_PER_DAY), int(until // SECONDS_PER_DAY)
+    days = table_of(StreamDayItems).c
+    # Work in progress in the window may have started on any day before it.
+    item_rows = fetch_plain(
         session,
         select(
-            _coalesce(item.value_stream_id),
-            item.done_at,
-            item.flow_time_s,
-            item.active_time_s,
-            item.waiting_time_s,
-        ).where(flow_item, item.done_at >= since, item.done_at < until),
+            days.value_stream_id,
+            days.day,
+            days.done_items,
+            days.done_stage_waiting,
+            days.started_items,
+        ).where(days.day <= last_day),
     )
-    ends = func.coalesce(item.done_at, item.canceled_at)
-    wip = fetch_plain(
-        session,
-        select(
-            _coalesce(item.value_stream_id),
-            item.work_started_at,
-            item.done_at,
-            item.canceled_at,
-        ).where(
-            flow_item,
-            item.work_started_at.is_not(None),
-            item.work_started_at < until,
-            or_(ends.is_(None), ends >= since),
-        ),
-    )
-    deployment = table_of(DeploymentFact).c
-    deployments = fetch_plain(
-        session,
-        select(
-            _coalesce(deployment.value_stream_id),
-            deployment.finished_at,
-            deployment.is_production,
-            deployment.succeeded,
-            deployment.failed,
-            deployment.recovery_s,
-            deployment.is_rework,
-        ).where(
-            deployment.is_production.is_(True),
-            deployment.finished_at >= since,
-            deployment.finished_at < until,
-        ),
-    )
-    change = table_of(ChangeFact).c
-    changes = fetch_plain(
-        session,
-        select(_coalesce(change.value_stream_id), change.deployed_at, change.lead_time_s).where(
-            change.deployed_at >= since, change.deployed_at < until
-        ),
-    )
-    stage_time = table_of(ItemStageTime).c
-    stage_waiting: dict[str, dict[tuple[int, int], float]] = {}
-    for label, window in (("current", period), ("previous", period.previous())):
-        rows = fetch_plain(
-            session,
-            select(stage_time.value_stream_id, stage_time.stage_id, func.sum(stage_time.waiting_s))
-            .where(
-                stage_time.flow_item_type.in_(FLOW_TYPES),
-                stage_time.done_at >= window.start_at,
-                stage_time.done_at < window.end_at,
-                stage_time.stage_id.is_not(None),
-                stage_time.value_stream_id.is_not(None),
-            )
-            .group_by(stage_time.value_stream_id, stage_time.stage_id),
+    in_window = [row for row in item_rows if row[1] >= first_day]
+    done, done_stream = _unpack_days(in_window, 2, DONE_ITEM)
+    waiting, waiting_stream = _unpack_days(in_window, 3, DONE_STAGE_WAITING)
+    started, started_stream = _unpack_days(item_rows, 4, STARTED_ITEM)
+
+    done_at = _field(done, "done_at", np.float64)
+    kept = (done_at >= since) & (done_at < until)
+    start_at = _field(started, "started_at", np.float64)
+    ended_at = _field(started, "ended_at", np.float64)  # NaN: still in progress
+    with np.errstate(invalid="ignore"):
+        in_progress = (start_at < until) & (np.isnan(ended_at) | (ended_at >= since))
+    stage_waiting = {}
+    for label, window in (("current", period), ("previous", previous)):
+        chosen = (waiting["done_at"] >= window.start_at) & (waiting["done_at"] < window.end_at)
+        stage_waiting[label] = _waiting_by_stage(
+            waiting_stream[chosen],
+            waiting["stage_id"][chosen].astype(np.int64),
+            waiting["waiting_s"][chosen],
         )
-        stage_waiting[label] = {(int(s), int(g)): float(w or 0) for s, g, w in rows}
+
+    delivery = table_of(StreamDayDeployments).c
+    deployment_rows = fetch_plain(
+        session,
+        select(
+            delivery.value_stream_id, delivery.day, delivery.deployments, delivery.lead_times
+        ).where(delivery.day >= first_day, delivery.day <= last_day),
+    )
+    deployments, deploy_stream = _unpack_days(deployment_rows, 2, PRODUCTION_DEPLOYMENT)
+    finished = _field(deployments, "finished_at", np.float64)
+    shipped = (finished >= since) & (finished < until)
+    leads, lead_stream = _unpack_days(deployment_rows, 3, LEAD_TIME)
+    deployed = _field(leads, "deployed_at", np.float64)
+    lead_kept = (deployed >= since) & (deployed < until)
+
     streams = tuple(
         (int(i), str(k), str(n))
         for i, k, n in session.execute(
             select(ValueStream.id, ValueStream.key, ValueStream.name).order_by(ValueStream.position)
         )
     )
-
-    tables = {id(rows): _numeric(rows) for rows in (done, wip, deployments, changes)}
-
-    def column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> Any:
-        return tables[id(rows)][:, index].astype(dtype)
-
-    # Work ends at done or canceled, whichever came first (NaN: still in progress).
-    wip_end = np.fmin(column(wip, 2, np.float64), column(wip, 3, np.float64))
     return PortfolioFacts(
         streams=streams,
         stages=_stages(session, None),
-        done_stream=column(done, 0, np.int64),
-        done_at=column(done, 1, np.float64),
-        flow_time_s=column(done, 2, np.float64),
-        active_s=column(done, 3, np.float64),
-        waiting_s=column(done, 4, np.float64),
-        wip_stream=column(wip, 0, np.int64),
-        wip_start=column(wip, 1, np.float64),
-        wip_end=wip_end,
-        deploy_stream=column(deployments, 0, np.int64),
-        deploy_finished=column(deployments, 1, np.float64),
-        deploy_production=column(deployments, 2, np.bool_),
-        deploy_succeeded=column(deployments, 3, np.bool_),
-        deploy_failed=column(deployments, 4, np.bool_),
-        deploy_recovery_s=column(deployments, 5, np.float64),
-        deploy_rework=column(deployments, 6, np.bool_),
-        change_stream=column(changes, 0, np.int64),
-        change_deployed=column(changes, 1, np.float64),
-        change_lead_s=column(changes, 2, np.float64),
+        done_stream=done_stream[kept],
+        done_at=done_at[kept],
+        flow_time_s=_field(done, "flow_time_s", np.float64)[kept],
+        active_s=_field(done, "active_s", np.float64)[kept],
+        waiting_s=_field(done, "waiting_s", np.float64)[kept],
+        wip_stream=started_stream[in_progress],
+        wip_start=start_at[in_progress],
+        wip_end=ended_at[in_progress],
+        deploy_stream=deploy_stream[shipped],
+        deploy_finished=finished[shipped],
+        deploy_production=np.ones(int(shipped.sum()), dtype=np.bool_),
+        deploy_succeeded=deployments["succeeded"][shipped].astype(np.bool_),
+        deploy_failed=deployments["failed"][shipped].astype(np.bool_),
+        deploy_recovery_s=_field(deployments, "recovery_s", np.float64)[shipped],
+        deploy_rework=deployments["is_rework"][shipped].astype(np.bool_),
+        change_stream=lead_stream[lead_kept],
+        change_deployed=deployed[lead_kept],
+        change_lead_s=_field(leads, "lead_time_s", np.float64)[lead_kept],
         stage_waiting=stage_waiting,
     )

@@ -16,6 +16,8 @@ from streamwise.model.facts import (
     ItemFact,
     ItemStageTime,
     StageInterval,
+    StreamDayDeployments,
+    StreamDayItems,
 )
 from streamwise.model.releases import Release, ReleaseItem
 from streamwise.model.sources import RawRecord, Source, SyncState
@@ -59,6 +61,8 @@ __all__ = [
     "Stage",
     "StageInterval",
     "StatusMapping",
+    "StreamDayDeployments",
+    "StreamDayItems",
     "SyncState",
     "Team",
     "Transition",

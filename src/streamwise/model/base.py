@@ -70,6 +70,12 @@ class FlowItemType(StrEnum):
     IGNORE = "ignore"
 
 
+FLOW_ITEM_TYPES: tuple[str, ...] = tuple(
+    kind.value for kind in FlowItemType if kind is not FlowItemType.IGNORE
+)
+"""The types flow metrics count: everything but ``ignore``."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {

@@ -6,7 +6,7 @@ these tables are read in bulk by metrics, and plain numbers load an order of mag
 and compare the same on every database. Every table can be rebuilt from the domain rows.
 """
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from streamwise.model.base import Base
@@ -20,10 +20,7 @@ class StageInterval(Base):
     """
 
     __tablename__ = "stage_intervals"
-    __table_args__ = (
-        Index("ix_stage_intervals_item", "work_item_id"),
-        Index("ix_stage_intervals_stream_stage", "value_stream_id", "stage_id"),
-    )
+    __table_args__ = (Index("ix_stage_intervals_item", "work_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"))
@@ -66,6 +63,9 @@ class ItemFact(Base):
     waiting_time_s: Mapped[float] = mapped_column(default=0.0)
     send_backs: Mapped[int] = mapped_column(default=0)
     first_seen_mid_flow: Mapped[bool] = mapped_column(default=False)
+    # The item's stage_intervals and item_stage_times rows again, packed (model/packed.py).
+    packed_intervals: Mapped[bytes | None] = mapped_column(LargeBinary)
+    packed_stage_times: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ItemStageTime(Base):
@@ -74,8 +74,6 @@ class ItemStageTime(Base):
     statuses that map to no stage."""
 
     __tablename__ = "item_stage_times"
-    __table_args__ = (Index("ix_item_stage_times_stream_stage", "value_stream_id", "stage_id"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(
         ForeignKey("work_items.id", ondelete="CASCADE"), index=True
@@ -118,14 +116,14 @@ class DeploymentFact(Base):
     recovery_s: Mapped[float | None]
     is_rework: Mapped[bool] = mapped_column(default=False)
     change_count: Mapped[int] = mapped_column(default=0)
+    # The deployment's change_facts rows again, packed (model/packed.py).
+    packed_changes: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ChangeFact(Base):
     """One commit's way to production: lead time and, through its pull request, the parts."""
 
     __tablename__ = "change_facts"
-    __table_args__ = (Index("ix_change_facts_stream_deployed", "value_stream_id", "deployed_at"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(
         ForeignKey("deployments.id", ondelete="CASCADE"), index=True
@@ -145,3 +143,39 @@ class ChangeFact(Base):
     pickup_s: Mapped[float | None]
     review_s: Mapped[float | None]
     deploy_s: Mapped[float | None]
+
+
+class StreamDayItems(Base):
+    """Per value stream and UTC day (``day`` = epoch seconds // 86400), the flow items done
+    and started that day, packed (model/packed.py).
+
+    The portfolio reads every stream over four years at once; these rows let it read tens of
+    thousands of rows instead of a row per item. Each packed record keeps its exact moment,
+    so the reader still filters by the period's exact (local) edges; the UTC day only groups
+    rows. Rebuilt by ``derive/rollups.py`` for every day a derive touches.
+    """
+
+    __tablename__ = "stream_day_items"
+
+    value_stream_id: Mapped[int] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    done_items: Mapped[bytes] = mapped_column(LargeBinary)
+    done_stage_waiting: Mapped[bytes] = mapped_column(LargeBinary)
+    started_items: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StreamDayDeployments(Base):
+    """Per value stream and UTC day, its production deployments finished that day and the
+    lead times of the changes they shipped, packed; the delivery half of the portfolio's
+    roll-ups (see :class:`StreamDayItems`)."""
+
+    __tablename__ = "stream_day_deployments"
+
+    value_stream_id: Mapped[int] = mapped_column(
+        ForeignKey("value_streams.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deployments: Mapped[bytes] = mapped_column(LargeBinary)
+    lead_times: Mapped[bytes] = mapped_column(LargeBinary)
