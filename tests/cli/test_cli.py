@@ -170,3 +170,29 @@ def test_metrics_and_derive_commands(tmp_path: Path, database_url: str) -> None:
     assert "Testing ◀ bottleneck" in result.stdout
     result = run("metrics", "--from", "2025-13-01", cwd=tmp_path, database_url=database_url)
     assert_clean_failure(result, "'2025-13-01' is not a date like 2025-03-31")
+
+
+def test_upgrade_derives_again_what_a_migration_emptied(tmp_path: Path, database_url: str) -> None:
+    """Migration 0003 empties the fact tables (their layout changed); ``db upgrade`` derives
+    them again at once, so the figures are the same as before the round trip."""
+    (tmp_path / "streamwise.yaml").write_text(ORG_YAML)
+    assert run("init", cwd=tmp_path, database_url=database_url).returncode == 0
+    data = write_dataset(tmp_path / "data")
+    run("import", str(data), "-s", "files", cwd=tmp_path, database_url=database_url)
+    args = ("metrics", "--stream", "shop", "--from", "2025-03-01", "--to", "2025-03-31")
+    before = run(*args, "--format", "json", cwd=tmp_path, database_url=database_url).stdout
+    portfolio = ("portfolio", "--from", "2025-03-01", "--to", "2025-03-31", "--format", "json")
+    portfolio_before = run(*portfolio, cwd=tmp_path, database_url=database_url).stdout
+
+    assert run("db", "downgrade", "0002", cwd=tmp_path, database_url=database_url).returncode == 0
+    result = run("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "Derived facts for 4 work items and 2 deployments" in result.stdout
+    after = run(*args, "--format", "json", cwd=tmp_path, database_url=database_url).stdout
+    assert json.loads(after) == json.loads(before)
+    portfolio_after = run(*portfolio, cwd=tmp_path, database_url=database_url).stdout
+    assert json.loads(portfolio_after) == json.loads(portfolio_before)
+    assert json.loads(portfolio_after)  # not an empty answer
+
+    again = run("db", "upgrade", cwd=tmp_path, database_url=database_url)
+    assert "Derived facts" not in again.stdout  # nothing was missing the second time
