@@ -7,12 +7,14 @@ strings stay Python objects. Nothing here does I/O.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from streamwise.metrics.period import to_epoch
+from streamwise.model.base import FLOW_ITEM_TYPES
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -103,6 +105,13 @@ class ItemFacts(Columns):
         "send_backs": "int",
         "first_seen_mid_flow": "bool",
     }
+
+    @cached_property
+    def flow_type_code(self) -> IntArray:
+        """Position of each item's type in ``FLOW_ITEM_TYPES``, -1 for other types. Kept on
+        the instance: nearly every metric asks, and comparing strings is the slow part."""
+        lookup = {name: code for code, name in enumerate(FLOW_ITEM_TYPES)}.get
+        return np.array([lookup(name, -1) for name in self.flow_item_type.tolist()], np.int64)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 
-from streamwise.metrics.facts import BoolArray, FloatArray, IntArray, ItemFacts, ObjectArray
+from streamwise.metrics.facts import BoolArray, FloatArray, IntArray, ItemFacts
 from streamwise.metrics.period import Grain, Period, buckets
 from streamwise.metrics.stats import mean, median, percentile, ratio
 from streamwise.model.base import FLOW_ITEM_TYPES
@@ -24,17 +24,9 @@ EFFICIENCY_BINS = 10
 # -- shared selections (also used by stages.py and charts.py) --------------------------------
 
 
-def type_codes(flow_item_types: ObjectArray) -> IntArray:
-    """Position of each item's type in ``FLOW_ITEM_TYPES``; -1 for anything else."""
-    codes = np.full(len(flow_item_types), -1, dtype=np.int64)
-    for code, name in enumerate(FLOW_ITEM_TYPES):
-        codes[flow_item_types == name] = code
-    return codes
-
-
 def flow_items(items: ItemFacts) -> ItemFacts:
     """The items that are flow items (feature, defect, risk, debt); the rest never count."""
-    keep = type_codes(items.flow_item_type) >= 0
+    keep = items.flow_type_code >= 0
     return items if bool(keep.all()) else items.select(keep)
 
 
@@ -106,7 +98,7 @@ def flow_velocity(items: ItemFacts, period: Period, grain: Grain = "week") -> Fl
     chosen = flow_items(items)
     cuts = buckets(period, grain)
     bucket = cuts.index(chosen.done_at)
-    codes = type_codes(chosen.flow_item_type)
+    codes = chosen.flow_type_code
     counted = bucket >= 0
     size = len(cuts.starts)
     per_type: dict[str, tuple[int, ...]] = {}
@@ -163,7 +155,7 @@ def flow_time(items: ItemFacts, period: Period) -> FlowTime:
     chosen = flow_items(items)
     done = done_in(chosen, period)
     times = chosen.flow_time_s[done]
-    codes = type_codes(chosen.flow_item_type)[done]
+    codes = chosen.flow_type_code[done]
     return FlowTime(
         overall=duration_stats(times),
         by_type={name: duration_stats(times[codes == code]) for name, code in _TYPE_CODE.items()},
@@ -265,7 +257,7 @@ class FlowDistribution:
 
 def flow_distribution(items: ItemFacts, period: Period) -> FlowDistribution:
     chosen = flow_items(items)
-    codes = type_codes(chosen.flow_item_type)
+    codes = chosen.flow_type_code
     return FlowDistribution(
         completed=type_mix(codes[done_in(chosen, period)]),
         in_progress=type_mix(codes[in_progress_at(chosen, period.end_at)]),
