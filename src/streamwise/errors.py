@@ -32,3 +32,16 @@ class NotFoundError(StreamwiseError):
     """A named object (source, value stream, …) does not exist."""
 
     exit_code = 5
+
+
+class SourceError(StreamwiseError):
+    """A connected tool could not be read: unreachable, refusing, or answering nonsense."""
+
+    exit_code = 6
+
+
+class AuthenticationError(SourceError):
+    """A tool refused our credentials; the message names the source, the URL and what to
+    check."""
+
+    exit_code = 7

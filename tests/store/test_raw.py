@@ -49,3 +49,16 @@ def test_a_b_a_keeps_history_and_latest_is_a(database: Database) -> None:
         ]
         only = latest_payloads(session, source_id, {"work_item": {"X-1"}})
         assert only == latest
+
+
+def test_nul_characters_are_replaced_the_same_on_every_database(database: Database) -> None:
+    """PostgreSQL's JSONB refuses NUL; a tool that sends one must not stop the sync."""
+    source_id = make_source(database)
+    payload = RawPayload("work_item", "X-1", {"fields": {"summary": "a\x00b", "tags": ["\x00"]}})
+    with database.transaction() as session:
+        first = store_payloads(session, source_id, [payload])
+    with database.transaction() as session:
+        again = store_payloads(session, source_id, [payload])
+        stored = session.scalars(select(RawRecord.payload)).one()
+    assert (first.stored, again.stored) == (1, 0)
+    assert stored == {"fields": {"summary": "a\ufffdb", "tags": ["\ufffd"]}}

@@ -7,7 +7,7 @@ import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from streamwise import __version__
-from streamwise.cli import config_cmd, data, db, demo, metrics, serve
+from streamwise.cli import config_cmd, data, db, demo, metrics, serve, sources
 from streamwise.cli.context import errors, state
 from streamwise.config import Settings
 from streamwise.errors import StreamwiseError
@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(sources.app, name="source")
+app.command("sync")(sources.sync_command)
 app.command("init")(config_cmd.init)
 app.command("import")(data.import_command)
 app.command("renormalize")(data.renormalize_command)

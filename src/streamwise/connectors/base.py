@@ -8,7 +8,7 @@ nothing of mappings, stages or databases.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,28 @@ class ParseContext:
     """What parsing needs beyond the payload: the zone for timestamps without an offset."""
 
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+
+
+def parse_timestamp(value: Any, column: str, context: ParseContext) -> datetime:
+    """ISO 8601 date or date-time; without an offset it is read in the organisation's zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                parsed = datetime.combine(date.fromisoformat(text), time())
+            else:
+                parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise FieldError(
+                column, f"{value!r} is not an ISO 8601 timestamp (e.g. 2025-03-01T14:30:00Z)"
+            ) from None
+    else:
+        raise FieldError(column, f"{value!r} is not an ISO 8601 timestamp")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=context.timezone)
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -244,8 +266,10 @@ Record = (
     | ReleaseRecord
 )
 
-PayloadParser = Callable[[str, Mapping[str, Any], ParseContext], Record]
-"""(entity kind, stored payload, context) → neutral record; raises FieldError."""
+PayloadParser = Callable[[str, Mapping[str, Any], ParseContext], Record | list[Record]]
+"""(entity kind, stored payload, context) → neutral record(s); raises FieldError. A payload
+may carry several records: a Jira issue fetched with its changelog gives the work item and
+every transition."""
 
 
 class Connector(Protocol):
@@ -253,6 +277,8 @@ class Connector(Protocol):
 
     kind: str
 
-    def parse(self, entity_kind: str, payload: Mapping[str, Any], context: ParseContext) -> Record:
+    def parse(
+        self, entity_kind: str, payload: Mapping[str, Any], context: ParseContext
+    ) -> Record | list[Record]:
         """Turn a stored raw payload into a neutral record."""
         ...

@@ -70,6 +70,18 @@ COUNTED_KINDS = (
     "releases",
 )
 R = TypeVar("R", bound=Record)
+RECORD_KINDS: dict[type, str] = {
+    WorkItemRecord: EntityKind.WORK_ITEM,
+    TransitionRecord: EntityKind.TRANSITION,
+    CommitRecord: EntityKind.COMMIT,
+    PullRequestRecord: EntityKind.PULL_REQUEST,
+    ReviewRecord: EntityKind.REVIEW,
+    PipelineRunRecord: EntityKind.PIPELINE_RUN,
+    DeploymentRecord: EntityKind.DEPLOYMENT,
+    IncidentRecord: EntityKind.INCIDENT,
+    ReleaseRecord: EntityKind.RELEASE,
+}
+"""Which kind of model row each neutral record becomes (a payload may hold several)."""
 TASK = "normalise"
 
 
@@ -136,7 +148,7 @@ class Normaliser:
         rows = latest_payloads(self.session, self.source.id, keys)
         for raw_id, kind, external_id, payload in rows:
             try:
-                record = self.parser(kind, payload, self.parse_context)
+                result = self.parser(kind, payload, self.parse_context)
             except FieldError as error:
                 message = f"{kind} {external_id}: {error.field}: {error.message}"
                 self.report.errors.append(message)
@@ -147,12 +159,15 @@ class Normaliser:
                 self.report.errors.append(message)
                 failed.append({"raw_id": raw_id, "error": message})
                 continue
-            parsed[kind].records.append((raw_id, record))
+            for record in result if isinstance(result, list) else [result]:
+                parsed[RECORD_KINDS[type(record)]].records.append((raw_id, record))
         if failed:
+            raw = table_of(RawRecord)
             self.session.execute(
-                update(RawRecord).where(RawRecord.id == bindparam("raw_id")),
-                failed,
-                execution_options={"synchronize_session": False},
+                update(raw)
+                .where(raw.c.id == bindparam("raw_id"))
+                .values(error=bindparam("message")),
+                [{"raw_id": row["raw_id"], "message": row["error"]} for row in failed],
             )
         return parsed
 

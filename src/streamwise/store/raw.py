@@ -29,8 +29,38 @@ class Payload(Protocol):
 
 def content_hash(payload: dict[str, Any]) -> str:
     """A stable hash of a payload: same content, same hash, whatever the key order."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+
+
+NUL_REPLACEMENT = "\ufffd"
+
+
+def without_nul(value: Any) -> Any:
+    """The payload with NUL characters in its strings replaced by U+FFFD.
+
+    Tools do send them (a Jira description pasted from a binary file); PostgreSQL's JSONB
+    cannot hold them. Both databases store the same replaced text, so they stay identical.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_REPLACEMENT)
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _storable(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(the payload as it will be stored, its content hash), serialising it once."""
+    canonical = _canonical(payload)
+    if "\\u0000" in canonical:  # JSON always escapes NUL this way
+        payload = without_nul(payload)
+        canonical = _canonical(payload)
+    return payload, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -81,7 +111,7 @@ def store_payloads(
     when = fetched_at or utcnow()
     rows: list[dict[str, Any]] = []
     for payload in payloads:
-        digest = content_hash(payload.payload)
+        body, digest = _storable(payload.payload)
         key = (payload.entity_kind, payload.external_id)
         if latest.get(key) == digest:
             continue
@@ -91,7 +121,7 @@ def store_payloads(
                 "source_id": source_id,
                 "entity_kind": payload.entity_kind,
                 "external_id": payload.external_id,
-                "payload": payload.payload,
+                "payload": body,
                 "content_hash": digest,
                 "fetched_at": when,
                 "error": None,

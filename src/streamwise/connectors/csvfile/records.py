@@ -7,7 +7,6 @@ See docs/import.md for the format as users read it.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any, Literal
 
 from streamwise.connectors.base import (
@@ -24,6 +23,7 @@ from streamwise.connectors.base import (
     ReviewRecord,
     TransitionRecord,
     WorkItemRecord,
+    parse_timestamp,
 )
 
 ColumnKind = Literal["text", "timestamp", "int", "bool", "list"]
@@ -229,28 +229,6 @@ FILE_KINDS: dict[str, FileKind] = {
 BY_ENTITY_KIND: dict[str, FileKind] = {kind.entity_kind: kind for kind in FILE_KINDS.values()}
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
-
-
-def parse_timestamp(value: Any, column: str, context: ParseContext) -> datetime:
-    """ISO 8601 date or date-time; without an offset it is read in the organisation's zone."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                parsed = datetime.combine(date.fromisoformat(text), time())
-            else:
-                parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise FieldError(
-                column, f"{value!r} is not an ISO 8601 timestamp (e.g. 2025-03-01T14:30:00Z)"
-            ) from None
-    else:
-        raise FieldError(column, f"{value!r} is not an ISO 8601 timestamp")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=context.timezone)
-    return parsed
 
 
 def _convert(column: Column, value: Any, context: ParseContext) -> Any:

@@ -1,0 +1,1 @@
+"""Jira Cloud and Data Center: issues with their full changelog, statuses, projects."""
