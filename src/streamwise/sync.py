@@ -27,7 +27,9 @@ from streamwise.progress import NoProgress, Prefixed, ProgressSink
 from streamwise.store import Database
 from streamwise.store.raw import store_payloads
 
-CONNECTORS: dict[str, type] = {"jira": JiraConnector}
+CONNECTORS: dict[str, type] = {
+    "jira": JiraConnector,
+}
 SYNCABLE_KINDS = tuple(CONNECTORS)
 
 

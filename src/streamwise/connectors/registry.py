@@ -4,7 +4,10 @@ from streamwise.connectors.base import PayloadParser
 from streamwise.connectors.csvfile.records import parse_payload as parse_file_payload
 from streamwise.connectors.jira.records import parse_payload as parse_jira_payload
 
-PARSERS: dict[str, PayloadParser] = {"file": parse_file_payload, "jira": parse_jira_payload}
+PARSERS: dict[str, PayloadParser] = {
+    "file": parse_file_payload,
+    "jira": parse_jira_payload,
+}
 
 
 def parser_for(source_kind: str) -> PayloadParser | None:
