@@ -9,17 +9,24 @@ from html import escape
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from streamwise import __version__
 from streamwise.config import Settings, redact_url
-from streamwise.errors import DatabaseError, NotFoundError, StreamwiseError
+from streamwise.errors import (
+    AuthenticationError,
+    DatabaseError,
+    NotFoundError,
+    StreamwiseError,
+)
 from streamwise.store import Database, open_database
 from streamwise.store.engine import driver_message
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
+from streamwise.webhooks import receive_cdevent
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -41,6 +48,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         status = 404 if isinstance(error, NotFoundError) else 400
         if isinstance(error, DatabaseError):
             status = 503
+        elif isinstance(error, AuthenticationError):
+            status = 401
         return JSONResponse(
             {
                 "type": "about:blank",
@@ -65,6 +74,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             status_code=503,
             media_type="application/problem+json",
         )
+
+    @app.post("/webhooks/cdevents/{source}", status_code=202, tags=["webhooks"])
+    async def cdevents_webhook(source: str, request: Request) -> dict[str, Any]:
+        """Receive a CDEvent (CloudEvents 1.0, binary or structured mode) for a source of
+        kind ``cdevents``; authenticate with ``Authorization: Bearer <secret>``."""
+        body = await request.body()
+        received = await run_in_threadpool(
+            receive_cdevent, database, source, dict(request.headers), body
+        )
+        return {
+            "event": received.event,
+            "stored": received.stored,
+            "mapped": received.mapped,
+            "items_derived": received.items_derived,
+        }
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:

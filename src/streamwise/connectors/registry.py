@@ -1,12 +1,14 @@
 """Which parser reads the stored raw payloads of each kind of source."""
 
 from streamwise.connectors.base import PayloadParser
+from streamwise.connectors.cdevents.records import parse_payload as parse_cdevents_payload
 from streamwise.connectors.csvfile.records import parse_payload as parse_file_payload
 from streamwise.connectors.jira.records import parse_payload as parse_jira_payload
 
 PARSERS: dict[str, PayloadParser] = {
     "file": parse_file_payload,
     "jira": parse_jira_payload,
+    "cdevents": parse_cdevents_payload,
 }
 
 

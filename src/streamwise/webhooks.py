@@ -1,0 +1,124 @@
+"""Events pushed by tools: check who sent them, store them raw, normalise and derive at once.
+
+A delivery is one transaction, like a sync page: a redelivered event finds its payload
+unchanged and stores nothing; a request with a bad signature or a malformed body stores
+nothing and is answered with 401 or 400 (the API layer turns these errors into responses).
+"""
+
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from streamwise.connectors.base import EntityKind, RawPayload
+from streamwise.connectors.cdevents.events import EventError, merged, read_request, timeline_key
+from streamwise.connectors.registry import parser_for
+from streamwise.derive.run import derive_changed
+from streamwise.errors import AuthenticationError, NotFoundError, StreamwiseError
+from streamwise.model import Source
+from streamwise.normalize.pipeline import Normaliser
+from streamwise.store import Database
+from streamwise.store.raw import latest_payloads, store_payloads
+
+log = logging.getLogger("streamwise.webhooks")
+
+CDEVENT_KINDS = {
+    "ticket": EntityKind.WORK_ITEM,
+    "pipelinerun": EntityKind.PIPELINE_RUN,
+    "service": EntityKind.DEPLOYMENT,
+    "incident": EntityKind.INCIDENT,
+}
+
+
+class BadDelivery(StreamwiseError):  # noqa: N818 — reads as what it is
+    """The body cannot be read; the message names the problem (HTTP 400)."""
+
+
+@dataclass
+class Received:
+    event: str
+    stored: bool
+    mapped: bool
+    items_derived: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _source(session: Session, name: str, kind: str) -> Source:
+    source = session.scalars(select(Source).where(Source.name == name)).first()
+    if source is None or source.kind != kind:
+        raise NotFoundError(f"no {kind} source named {name!r} to receive events")
+    return source
+
+
+def _secret(source: Source) -> str:
+    secret = os.environ.get(source.token_env or "")
+    if not secret:
+        # Refuse rather than accept unauthenticated writes.
+        raise AuthenticationError(
+            f"source {source.name!r} has no secret: set token_env on the source and export "
+            "the shared secret in that variable on the server"
+        )
+    return secret
+
+
+def _refuse(source: Source, why: str) -> AuthenticationError:
+    log.warning("webhook for source %r refused: %s", source.name, why)
+    return AuthenticationError(f"source {source.name!r}: {why}")
+
+
+def check_bearer(source: Source, headers: Mapping[str, str]) -> None:
+    """CDEvents: ``Authorization: Bearer <secret>``."""
+    given = headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {_secret(source)}".encode()):
+        raise _refuse(source, "missing or wrong bearer token")
+
+
+def check_signature(source: Source, headers: Mapping[str, str], body: bytes, header: str) -> None:
+    """GitHub-style ``sha256=<hex HMAC of the body>`` in ``header``."""
+    expected = "sha256=" + hmac.new(_secret(source).encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(headers.get(header, "").encode(), expected.encode()):
+        raise _refuse(source, f"missing or wrong {header} signature")
+
+
+def _ingest(session: Session, source: Source, payloads: list[RawPayload]) -> tuple[bool, Received]:
+    stored = store_payloads(session, source.id, payloads)
+    received = Received(event="", stored=bool(stored.stored), mapped=True)
+    if stored.stored:
+        parser = parser_for(source.kind)
+        assert parser is not None
+        normalised = Normaliser(session, source, parser).run(dict(stored.changed))
+        received.errors = normalised.errors
+        derived = derive_changed(session, normalised.touched_items, normalised.touched_services)
+        received.items_derived = derived.items
+    return bool(stored.stored), received
+
+
+def receive_cdevent(
+    database: Database, source_name: str, headers: Mapping[str, str], body: bytes
+) -> Received:
+    """One CloudEvent carrying a CDEvent, added to its subject's stored timeline."""
+    with database.transaction() as session:
+        source = _source(session, source_name, "cdevents")
+        check_bearer(source, headers)
+        try:
+            event = read_request(headers, body)
+        except EventError as error:
+            log.warning("webhook for source %r rejected: %s", source.name, error)
+            raise BadDelivery(f"not a readable CDEvent: {error}") from None
+        kind = CDEVENT_KINDS.get(event.subject, "cdevent") if event.mapped else "cdevent"
+        key = timeline_key(event)
+        before = latest_payloads(session, source.id, {kind: {key}})
+        stored_payload: dict[str, Any] | None = before[0][3] if before else None
+        _, received = _ingest(
+            session, source, [RawPayload(kind, key, merged(stored_payload, event))]
+        )
+        received.event, received.mapped = event.id, event.mapped
+        if received.errors:
+            raise BadDelivery(f"event {event.id} cannot be mapped: {'; '.join(received.errors)}")
+        return received

@@ -1,0 +1,215 @@
+"""CDEvents pushed to the web app: authenticated, stored raw once, mapped and derived at once.
+Through the real ASGI app (httpx), on SQLite and PostgreSQL."""
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from streamwise.api.app import create_app
+from streamwise.config import Settings
+from streamwise.model import (
+    Deployment,
+    Incident,
+    ItemFact,
+    PipelineRun,
+    RawRecord,
+    Transition,
+    WorkItem,
+)
+from streamwise.store import Database
+from tests.helpers import apply_org
+
+SECRET = "hook-secret"
+ORG = """
+organisation: {name: Events, timezone: UTC}
+sources:
+  - {name: events, kind: cdevents, token_env: CDEVENTS_SECRET}
+type_mappings:
+  - {type: Story, flow_item_type: feature}
+value_streams:
+  - key: pay
+    name: Payments
+    select: {projects: [PAY], services: [pay-api]}
+    stages:
+      - {name: Backlog, flow_state: new, statuses: [To Do]}
+      - {name: Build, flow_state: active, statuses: [In Progress]}
+      - {name: Done, flow_state: done, statuses: [Done]}
+"""
+URL = "/webhooks/cdevents/events"
+
+
+def cdevent(
+    event_id: str,
+    kind: str,
+    subject_id: str,
+    at: str,
+    content: dict[str, Any] | None = None,
+    custom: dict[str, Any] | None = None,
+    spec: str = "0.4.1",
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "context": {
+            "version": spec,
+            "id": event_id,
+            "source": "/tests",
+            "type": f"dev.cdevents.{kind}",
+            "timestamp": at,
+        },
+        "subject": {"id": subject_id, "source": "/tests", "content": content or {}},
+    }
+    if custom is not None:
+        body["customData"] = custom
+    return body
+
+
+def binary(client: TestClient, event: dict[str, Any], secret: str = SECRET) -> Any:
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": event["context"]["id"],
+        "ce-source": "/tests",
+        "ce-type": event["context"]["type"],
+        "content-type": "application/json",
+        "authorization": f"Bearer {secret}",
+    }
+    return client.post(URL, content=json.dumps(event), headers=headers)
+
+
+def structured(client: TestClient, event: dict[str, Any]) -> Any:
+    envelope = {
+        "specversion": "1.0",
+        "id": event["context"]["id"],
+        "source": "/tests",
+        "type": event["context"]["type"],
+        "datacontenttype": "application/json",
+        "data": event,
+    }
+    headers = {
+        "content-type": "application/cloudevents+json",
+        "authorization": f"Bearer {SECRET}",
+    }
+    return client.post(URL, content=json.dumps(envelope), headers=headers)
+
+
+def count(database: Database, model: Any) -> int:
+    with database.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def client(database: Database, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    monkeypatch.setenv("CDEVENTS_SECRET", SECRET)
+    apply_org(database, ORG)
+    return TestClient(create_app(Settings(database_url=database.url), database))
+
+
+def test_a_ticket_s_life_becomes_a_work_item_with_transitions_and_facts(
+    client: TestClient, database: Database
+) -> None:
+    created = cdevent(
+        "e1", "ticket.created.0.1.0", "PAY-7", "2025-05-05T09:00:00Z",
+        {"summary": "Refunds", "ticketType": "Story", "uri": "https://t/PAY-7"},
+        {"status": "To Do", "project": "PAY"},
+    )  # fmt: skip
+    started = cdevent(
+        "e2", "ticket.updated.0.1.0", "PAY-7", "2025-05-06T10:00:00Z", {}, {"status": "In Progress"}
+    )
+    closed = cdevent(
+        "e3", "ticket.closed.0.1.0", "PAY-7", "2025-05-08T10:00:00Z", {}, {"status": "Done"}
+    )
+    assert binary(client, created).status_code == 202
+    assert structured(client, started).status_code == 202
+    response = binary(client, closed)
+    assert response.status_code == 202
+    assert response.json() == {"event": "e3", "stored": True, "mapped": True, "items_derived": 1}
+
+    with database.sessions() as session:
+        item = session.scalars(select(WorkItem)).one()
+        assert (item.key, item.title, item.raw_status, item.flow_state) == (
+            "PAY-7",
+            "Refunds",
+            "Done",
+            "done",
+        )
+        moves = [
+            (t.from_status, t.to_status)
+            for t in session.scalars(select(Transition).order_by(Transition.at))
+        ]
+        assert moves == [("To Do", "In Progress"), ("In Progress", "Done")]
+        fact = session.get(ItemFact, item.id)
+        assert fact is not None
+        assert fact.flow_time_s == 2 * 86_400  # in progress 05-06 10:00 → done 05-08 10:00
+    summary = client.get("/api/summary").json()
+    assert summary["value_streams"][0]["work_items_done"] == 1
+
+
+def test_a_redelivered_event_is_stored_once(client: TestClient, database: Database) -> None:
+    event = cdevent(
+        "e1", "ticket.created.0.1.0", "PAY-1", "2025-05-05T09:00:00Z", {}, {"project": "PAY"}
+    )
+    assert binary(client, event).json()["stored"] is True
+    again = binary(client, event)
+    assert again.status_code == 202 and again.json()["stored"] is False
+    assert count(database, RawRecord) == 1
+
+
+def test_deployments_pipeline_runs_and_incidents_in_two_spec_versions(
+    client: TestClient, database: Database
+) -> None:
+    events = [
+        cdevent("d1", "service.deployed.0.1.1", "pay-api", "2025-05-05T12:00:00Z",
+                {"environment": {"id": "production"}, "artifactId": "pkg:oci/pay@v1"},
+                {"commits": ["a" * 40]}, spec="0.3.0"),
+        cdevent("d2", "service.rolledback.0.2.0", "pay-api", "2025-05-05T13:00:00Z",
+                {"environment": {"id": "production", "source": "/k8s"}}, {"rollbackOf": "d1"}),
+        cdevent("p1", "pipelinerun.started.0.2.0", "run-9", "2025-05-05T11:00:00Z",
+                {"pipelineName": "ci", "url": "https://ci/9"}),
+        cdevent("p2", "pipelinerun.finished.0.2.0", "run-9", "2025-05-05T11:20:00Z",
+                {"pipelineName": "ci", "outcome": "failure"}),
+        cdevent("i2", "incident.resolved.0.2.0", "inc-1", "2025-05-05T14:30:00Z", {}),
+        cdevent("i1", "incident.detected.0.2.0", "inc-1", "2025-05-05T12:30:00Z",
+                {"description": "Refunds fail", "service": {"id": "pay-api"}}, {"causedBy": "d1"}),
+    ]  # fmt: skip
+    for event in events:
+        assert binary(client, event).status_code == 202, event["context"]["id"]
+    with database.sessions() as session:
+        deployments = {d.external_id: d for d in session.scalars(select(Deployment))}
+        assert set(deployments) == {"d1", "d2"}
+        assert deployments["d1"].is_production and not deployments["d1"].is_rollback
+        assert deployments["d2"].is_rollback and deployments["d2"].rollback_of_external_id == "d1"
+        run = session.scalars(select(PipelineRun)).one()
+        assert (run.name, run.status) == ("ci", "failed")
+        assert (run.finished_at - run.started_at).total_seconds() == 20 * 60
+        incident = session.scalars(select(Incident)).one()  # resolved arrived first
+        assert incident.title == "Refunds fail"
+        assert (incident.resolved_at - incident.opened_at).total_seconds() == 2 * 3600
+
+
+def test_bad_token_and_malformed_bodies_are_refused_and_store_nothing(
+    client: TestClient, database: Database
+) -> None:
+    event = cdevent("e1", "ticket.created.0.1.0", "PAY-1", "2025-05-05T09:00:00Z")
+    assert binary(client, event, secret="wrong").status_code == 401
+    auth = {"authorization": f"Bearer {SECRET}"}
+    not_json = client.post(URL, content=b"{oops", headers={**auth, "ce-specversion": "1.0"})
+    assert not_json.status_code == 400 and "not JSON" in not_json.json()["detail"]
+    no_id = cdevent("", "ticket.created.0.1.0", "PAY-1", "2025-05-05T09:00:00Z")
+    assert "context.id is missing" in binary(client, no_id).json()["detail"]
+    bad_type = cdevent("e9", "ticket", "PAY-1", "2025-05-05T09:00:00Z")
+    assert "is not dev.cdevents" in binary(client, bad_type).json()["detail"]
+    plain = client.post(URL, content=json.dumps(event), headers=auth)
+    assert plain.status_code == 400 and "not a CloudEvent" in plain.json()["detail"]
+    assert client.post("/webhooks/cdevents/nope", content=b"{}").status_code == 404
+    assert count(database, RawRecord) == 0
+
+
+def test_a_valid_event_of_a_subject_we_do_not_map_is_kept_raw(
+    client: TestClient, database: Database
+) -> None:
+    event = cdevent("c1", "change.merged.0.2.0", "acme/pay#4", "2025-05-05T09:00:00Z")
+    response = binary(client, event)
+    assert response.status_code == 202 and response.json()["mapped"] is False
+    with database.sessions() as session:
+        assert session.scalars(select(RawRecord.entity_kind)).one() == "cdevent"
