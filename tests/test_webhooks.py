@@ -213,3 +213,88 @@ def test_a_valid_event_of_a_subject_we_do_not_map_is_kept_raw(
     assert response.status_code == 202 and response.json()["mapped"] is False
     with database.sessions() as session:
         assert session.scalars(select(RawRecord.entity_kind)).one() == "cdevent"
+
+
+# -- Jira ------------------------------------------------------------------------------------
+
+JIRA_SECRET = "jira-hook"
+
+
+@pytest.fixture
+def jira_client(database: Database, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    from streamwise.model import Source
+    from tests.connectors.jira.test_sync import ORG as JIRA_ORG
+
+    monkeypatch.setenv("JIRA_HOOK", JIRA_SECRET)
+    apply_org(database, JIRA_ORG)
+    with database.transaction() as session:
+        session.add(Source(name="jira", kind="jira", base_url="https://x", token_env="JIRA_HOOK"))
+    return TestClient(create_app(Settings(database_url=database.url), database))
+
+
+def _jira_delivery(change: dict[str, Any] | None, status: str, at_ms: int) -> bytes:
+    from tests.connectors.fake_jira import recorded_issues
+
+    issue = next(issue for issue in recorded_issues() if issue["key"] == "K5-3")
+    issue.pop("changelog")
+    issue["fields"]["status"] = {"name": status}
+    delivery: dict[str, Any] = {
+        "timestamp": at_ms,
+        "webhookEvent": "jira:issue_updated" if change else "jira:issue_created",
+        "issue": issue,
+        "user": {"displayName": "Ada"},
+    }
+    if change:
+        delivery["changelog"] = change
+    return json.dumps(delivery).encode()
+
+
+def _signed(body: bytes, secret: str = JIRA_SECRET) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"x-hub-signature": f"sha256={digest}", "content-type": "application/json"}
+
+
+def test_jira_webhooks_add_changes_to_the_stored_issue(
+    jira_client: TestClient, database: Database
+) -> None:
+    created = _jira_delivery(None, "To Do", 1_700_000_000_000)
+    assert (
+        jira_client.post(
+            "/webhooks/jira/jira", content=created, headers=_signed(created)
+        ).status_code
+        == 202
+    )
+    moved = {
+        "id": "777",
+        "items": [{"field": "status", "fromString": "To Do", "toString": "In Progress"}],
+    }
+    updated = _jira_delivery(moved, "In Progress", 1_700_003_600_000)
+    url = f"/webhooks/jira/jira?secret={JIRA_SECRET}"  # Data Center style
+    first = jira_client.post(url, content=updated)
+    assert first.status_code == 202 and first.json()["stored"] is True
+    assert jira_client.post(url, content=updated).json()["stored"] is False  # redelivered
+    with database.sessions() as session:
+        item = session.scalars(select(WorkItem).where(WorkItem.key == "K5-3")).one()
+        assert item.raw_status == "In Progress"
+        (move,) = session.scalars(select(Transition)).all()
+        assert (move.from_status, move.to_status) == ("To Do", "In Progress")
+        assert move.at.isoformat() == "2023-11-14T23:13:20+00:00"  # 1_700_003_600 s
+        latest = session.scalars(select(RawRecord).order_by(RawRecord.id.desc())).first()
+        assert latest is not None
+        assert [h["id"] for h in latest.payload["changelog"]["histories"]] == ["777"]
+
+
+def test_jira_webhooks_with_a_bad_signature_or_body_are_refused(
+    jira_client: TestClient, database: Database
+) -> None:
+    body = _jira_delivery(None, "To Do", 1_700_000_000_000)
+    forged = jira_client.post("/webhooks/jira/jira", content=body, headers=_signed(body, "guess"))
+    assert forged.status_code == 401
+    assert jira_client.post("/webhooks/jira/jira?secret=guess", content=body).status_code == 401
+    no_issue = b'{"webhookEvent": "jira:issue_updated"}'
+    refused = jira_client.post("/webhooks/jira/jira", content=no_issue, headers=_signed(no_issue))
+    assert refused.status_code == 400 and "no issue" in refused.json()["detail"]
+    assert count(database, RawRecord) == 0

@@ -26,7 +26,7 @@ from streamwise.store import Database, open_database
 from streamwise.store.engine import driver_message
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
-from streamwise.webhooks import receive_cdevent
+from streamwise.webhooks import receive_cdevent, receive_jira
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -87,6 +87,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "event": received.event,
             "stored": received.stored,
             "mapped": received.mapped,
+            "items_derived": received.items_derived,
+        }
+
+    @app.post("/webhooks/jira/{source}", status_code=202, tags=["webhooks"])
+    async def jira_webhook(
+        source: str, request: Request, secret: str | None = None
+    ) -> dict[str, Any]:
+        """Receive a Jira issue webhook for a source of kind ``jira``: signed with the
+        webhook secret (Cloud, ``X-Hub-Signature``) or with ``?secret=`` (Data Center)."""
+        body = await request.body()
+        received = await run_in_threadpool(
+            receive_jira, database, source, dict(request.headers), body, secret
+        )
+        return {
+            "event": received.event,
+            "stored": received.stored,
             "items_derived": received.items_derived,
         }
 
