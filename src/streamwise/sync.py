@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from streamwise.connectors.github.client import GitHubConnector
 from streamwise.connectors.jira.client import JiraConnector
 from streamwise.connectors.registry import parser_for
 from streamwise.connectors.sync_api import Page, SourceSettings, SyncingConnector
@@ -29,6 +30,7 @@ from streamwise.store.raw import store_payloads
 
 CONNECTORS: dict[str, type] = {
     "jira": JiraConnector,
+    "github": GitHubConnector,
 }
 SYNCABLE_KINDS = tuple(CONNECTORS)
 

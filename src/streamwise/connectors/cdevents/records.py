@@ -203,4 +203,3 @@ def parse_payload(
     if subject == "incident":
         return _incident(mapped)
     return []
-

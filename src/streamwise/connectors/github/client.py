@@ -1,0 +1,506 @@
+"""Reading GitHub's REST API (github.com, or Enterprise Server at ``https://host/api/v3``) for
+each repository in ``options.repositories``.
+
+Every list is paginated by its ``Link`` header. Each entity keeps one JSON cursor with a
+resume point per repository (``{"owner/name": "2025-03-01T12:00:00+00:00"}``); every read
+starts a little before it (``overlap_minutes``) and what comes back unchanged is not stored
+twice.
+
+- pull requests: the list has no ``since``. A repository's first read goes oldest update
+  first and moves the cursor after every page (``{"owner/name": {"backfill": …}}`` until it
+  is done), so an interrupted backfill resumes where it stopped. Later reads go newest update
+  first and stop at the cursor; the cursor moves when that short list is done.
+- issues: ``since``, oldest update first; the cursor moves after every page.
+- commits, workflow runs, deployments: GitHub lists them newest first only, so the cursor
+  moves when a repository's list has been read to the end (an interrupted sync reads it
+  again). Runs and deployments that have not finished hold the cursor back (for a week at
+  most), so their outcome arrives with a later sync.
+- releases: there is no filter; all are read every time (there are few).
+"""
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from streamwise.connectors.base import EntityKind, FieldError, RawPayload
+from streamwise.connectors.github.records import (
+    FINISHED_DEPLOYMENT_STATES,
+    deployment_status,
+    parse_payload,
+    run_status,
+)
+from streamwise.connectors.http import RetryPolicy, ToolClient
+from streamwise.connectors.sync_api import Page, SourceSettings
+from streamwise.errors import SourceError
+
+API_VERSION = "2022-11-28"
+PAGE_SIZE = 100
+DEFAULT_OVERLAP_MINUTES = 5
+UNFINISHED_GRACE = timedelta(days=7)
+"""A run or deployment unfinished for longer is taken as abandoned and stops holding the
+cursor back."""
+STATUS_RETENTION = timedelta(days=90)
+"""GitHub deletes deployment statuses after 90 days."""
+REPOSITORY_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+RATE_LIMIT_WAIT_S = 3600.0
+"""GitHub's hourly quota resets at most an hour ahead: wait that long rather than give up."""
+
+
+def repositories_of(settings: SourceSettings) -> list[str]:
+    """``options.repositories`` as a list of ``owner/name`` (a YAML list, or one string with
+    names separated by commas or spaces, as ``-o repositories=a/b,c/d`` gives)."""
+    value = settings.options.get("repositories")
+    if isinstance(value, str):
+        names = re.split(r"[,\s]+", value)
+    elif isinstance(value, list):
+        names = [str(name) for name in value]
+    else:
+        names = []
+    names = [name.strip().strip("/") for name in names if name and name.strip()]
+    if not names:
+        raise SourceError(
+            f"source {settings.name!r}: no repositories to read; add them as an option, "
+            "e.g. -o 'repositories=[acme/shop, acme/api]'"
+        )
+    wrong = [name for name in names if not REPOSITORY_NAME.fullmatch(name)]
+    if wrong:
+        raise SourceError(
+            f"source {settings.name!r}: {', '.join(map(repr, wrong))} is not a repository "
+            "written as owner/name"
+        )
+    return list(dict.fromkeys(names))
+
+
+def make_client(
+    settings: SourceSettings,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ToolClient:
+    """A ToolClient speaking GitHub's REST API version ``API_VERSION`` with the source's token."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+    if settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    return ToolClient(
+        settings.name,
+        settings.base_url,
+        headers=headers,
+        credential_hint=_credential_hint(settings),
+        retry=retry or RetryPolicy(longest_wait_s=RATE_LIMIT_WAIT_S),
+        sleep=sleep,
+    )
+
+
+def _credential_hint(settings: SourceSettings) -> str:
+    variable = settings.token_env or "the token variable"
+    return (
+        f"the token in ${variable}: it needs `repo` scope (private repositories) or public "
+        "read access, and `actions:read` for workflow runs"
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A GitHub timestamp (``2025-03-01T12:00:00Z``) as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _latest(current: datetime | None, *candidates: datetime | None) -> datetime | None:
+    found = [moment for moment in (current, *candidates) if moment is not None]
+    return max(found) if found else None
+
+
+def _github_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RepositoryCursors:
+    """One entity's resume points, one per repository, as kept in the sync state."""
+
+    def __init__(self, text: str | None) -> None:
+        self.values: dict[str, Any] = {}
+        if text:
+            try:
+                loaded = json.loads(text)
+            except ValueError:
+                loaded = None
+            if isinstance(loaded, dict):
+                self.values = loaded
+
+    def moment(self, repository: str) -> datetime | None:
+        value = self.values.get(repository)
+        if isinstance(value, dict):
+            value = value.get("backfill")
+        return _moment(value)
+
+    def backfilling(self, repository: str) -> bool:
+        """True while the first, oldest-first read of a repository is not finished."""
+        return isinstance(self.values.get(repository), dict)
+
+    def set(self, repository: str, moment: datetime | None, backfill: bool = False) -> None:
+        if moment is None:
+            return
+        text = moment.astimezone(UTC).isoformat()
+        self.values[repository] = {"backfill": text} if backfill else text
+
+    def dump(self) -> str:
+        return json.dumps(self.values, sort_keys=True)
+
+
+class GitHubConnector:
+    """Syncs the repositories of one GitHub source; one entity at a time, page by page."""
+
+    kind = "github"
+    entities = (
+        "pull_requests",
+        "commits",
+        "issues",
+        "workflow_runs",
+        "deployments",
+        "releases",
+    )
+    parser = staticmethod(parse_payload)
+
+    def __init__(
+        self,
+        settings: SourceSettings,
+        client: ToolClient | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.repositories = repositories_of(settings)
+        try:
+            minutes = float(settings.options.get("overlap_minutes", DEFAULT_OVERLAP_MINUTES))
+        except (TypeError, ValueError):
+            raise SourceError(
+                f"source {settings.name!r}: overlap_minutes must be a number of minutes"
+            ) from None
+        self.overlap = timedelta(minutes=minutes)
+        self.client = client or make_client(settings)
+        self._now = now or (lambda: datetime.now(UTC))
+        self._origin = urlsplit(str(self.client.http.base_url))[:2]
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, entity: str, cursor: str | None) -> Iterator[Page]:
+        readers: dict[str, Callable[[RepositoryCursors], Iterator[Page]]] = {
+            "pull_requests": self._pull_requests,
+            "commits": self._commits,
+            "issues": self._issues,
+            "workflow_runs": self._workflow_runs,
+            "deployments": self._deployments,
+            "releases": self._releases,
+        }
+        if entity not in readers:
+            raise ValueError(entity)
+        yield from readers[entity](RepositoryCursors(cursor))
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as error:
+            raise SourceError(
+                f"source {self.settings.name!r}: {response.request.url} did not answer JSON "
+                f"({error}); is the URL of the source the API root (https://api.github.com, "
+                "or https://<host>/api/v3)?"
+            ) from error
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any], key: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The objects of a list, page by page, following ``Link: <…>; rel="next"``."""
+        url: str = path
+        query: Mapping[str, Any] | None = params
+        while True:
+            response = self.client.get(url, query)
+            body = self._json(response)
+            items = body.get(key) if key is not None and isinstance(body, Mapping) else body
+            if not isinstance(items, list):
+                wanted = f"an object with a list of {key}" if key else "a list"
+                raise SourceError(
+                    f"source {self.settings.name!r}: {response.request.url} did not answer {wanted}"
+                )
+            yield [item for item in items if isinstance(item, dict)]
+            following = response.links.get("next", {}).get("url")
+            if not following:
+                return
+            if urlsplit(following)[:2] != self._origin:
+                raise SourceError(
+                    f"source {self.settings.name!r}: the next page of {path} is on another "
+                    f"host ({following}); not following it with the token"
+                )
+            url, query = following, None
+
+    def _all(self, path: str) -> list[dict[str, Any]]:
+        return [item for page in self._pages(path, {"per_page": PAGE_SIZE}) for item in page]
+
+    def _since(self, cursors: RepositoryCursors, repository: str) -> datetime | None:
+        moment = cursors.moment(repository)
+        return None if moment is None else moment - self.overlap
+
+    # -- pull requests, with their reviews and commits ----------------------------------------
+    def _pull_request(self, repository: str, pull: dict[str, Any]) -> RawPayload:
+        number = pull.get("number")
+        reviews: list[dict[str, Any]] = []
+        commits: list[dict[str, Any]] = []
+        if isinstance(number, int):
+            reviews = self._all(f"repos/{repository}/pulls/{number}/reviews")
+            commits = self._all(f"repos/{repository}/pulls/{number}/commits")
+        return RawPayload(
+            EntityKind.PULL_REQUEST,
+            f"{repository}#{number if number is not None else pull.get('id')}",
+            {
+                "repository": repository,
+                "pull_request": pull,
+                "reviews": reviews,
+                "commits": commits,
+            },
+        )
+
+    def _pull_requests(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        for repository in self.repositories:
+            since = self._since(cursors, repository)
+            if since is None or cursors.backfilling(repository):
+                yield from self._pull_request_backfill(repository, since, cursors)
+            else:
+                yield from self._recent_pull_requests(repository, since, cursors)
+
+    def _pull_request_backfill(
+        self, repository: str, since: datetime | None, cursors: RepositoryCursors
+    ) -> Iterator[Page]:
+        """Oldest update first, the cursor after every page (an interruption resumes here)."""
+        params = {"state": "all", "sort": "updated", "direction": "asc", "per_page": PAGE_SIZE}
+        latest = cursors.moment(repository)
+        for pulls in self._pages(f"repos/{repository}/pulls", params):
+            wanted = [
+                pull
+                for pull in pulls
+                if since is None or (_moment(pull.get("updated_at")) or since) >= since
+            ]
+            payloads = [self._pull_request(repository, pull) for pull in wanted]
+            latest = _latest(latest, *(_moment(pull.get("updated_at")) for pull in pulls))
+            cursors.set(repository, latest, backfill=True)
+            yield Page("pull_requests", payloads, cursors.dump())
+        cursors.set(repository, latest)
+        yield Page("pull_requests", [], cursors.dump())
+
+    def _recent_pull_requests(
+        self, repository: str, since: datetime, cursors: RepositoryCursors
+    ) -> Iterator[Page]:
+        """Newest update first down to ``since``; the cursor moves once they are all stored."""
+        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE_SIZE}
+        latest = cursors.moment(repository)
+        for pulls in self._pages(f"repos/{repository}/pulls", params):
+            recent = [pull for pull in pulls if (_moment(pull.get("updated_at")) or since) >= since]
+            latest = _latest(latest, *(_moment(pull.get("updated_at")) for pull in recent))
+            payloads = [self._pull_request(repository, pull) for pull in recent]
+            yield Page("pull_requests", payloads, cursors.dump())
+            if len(recent) < len(pulls):
+                break
+        cursors.set(repository, latest)
+        yield Page("pull_requests", [], cursors.dump())
+
+    # -- commits on the default branch ---------------------------------------------------------
+    def _default_branch(self, repository: str) -> str:
+        response = self.client.get(f"repos/{repository}")
+        body = self._json(response)
+        branch = body.get("default_branch") if isinstance(body, Mapping) else None
+        if not isinstance(branch, str) or not branch:
+            raise SourceError(
+                f"source {self.settings.name!r}: {response.request.url} names no default branch"
+            )
+        return branch
+
+    def _commits(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        for repository in self.repositories:
+            branch = self._default_branch(repository)
+            params: dict[str, Any] = {"sha": branch, "per_page": PAGE_SIZE}
+            since = self._since(cursors, repository)
+            if since is not None:
+                params["since"] = _github_time(since)
+            latest = cursors.moment(repository)
+            for commits in self._pages(f"repos/{repository}/commits", params):
+                payloads = []
+                for commit in commits:
+                    payloads.append(
+                        RawPayload(
+                            EntityKind.COMMIT,
+                            f"{repository}@{commit.get('sha')}",
+                            {"repository": repository, "branch": branch, "commit": commit},
+                        )
+                    )
+                    detail = commit.get("commit")
+                    committer = detail.get("committer") if isinstance(detail, Mapping) else None
+                    if isinstance(committer, Mapping):
+                        latest = _latest(latest, _moment(committer.get("date")))
+                yield Page("commits", payloads, cursors.dump())
+            cursors.set(repository, latest)
+            yield Page("commits", [], cursors.dump())
+
+    # -- issues, with their events -------------------------------------------------------------
+    def _issues(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        for repository in self.repositories:
+            params: dict[str, Any] = {
+                "state": "all",
+                "sort": "updated",
+                "direction": "asc",
+                "per_page": PAGE_SIZE,
+            }
+            since = self._since(cursors, repository)
+            if since is not None:
+                params["since"] = _github_time(since)
+            latest = cursors.moment(repository)
+            for issues in self._pages(f"repos/{repository}/issues", params):
+                payloads = []
+                for issue in issues:
+                    latest = _latest(latest, _moment(issue.get("updated_at")))
+                    if "pull_request" in issue:
+                        continue  # GitHub lists pull requests among issues; read as such above
+                    number = issue.get("number")
+                    events = (
+                        self._all(f"repos/{repository}/issues/{number}/events")
+                        if isinstance(number, int)
+                        else []
+                    )
+                    payloads.append(
+                        RawPayload(
+                            EntityKind.WORK_ITEM,
+                            f"{repository}#{number if number is not None else issue.get('id')}",
+                            {"repository": repository, "issue": issue, "events": events},
+                        )
+                    )
+                cursors.set(repository, latest)
+                yield Page("issues", payloads, cursors.dump())
+
+    # -- workflow runs ---------------------------------------------------------------------------
+    def _workflow_runs(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        for repository in self.repositories:
+            params: dict[str, Any] = {"per_page": PAGE_SIZE}
+            since = self._since(cursors, repository)
+            if since is not None:
+                params["created"] = f">={since.astimezone(UTC):%Y-%m-%d}"
+            resume = _Resume(cursors.moment(repository), self._now() - UNFINISHED_GRACE)
+            pages = self._pages(f"repos/{repository}/actions/runs", params, key="workflow_runs")
+            for runs in pages:
+                payloads = []
+                for run in runs:
+                    payloads.append(
+                        RawPayload(
+                            EntityKind.PIPELINE_RUN,
+                            f"{repository}/actions/runs/{run.get('id')}",
+                            {"repository": repository, "workflow_run": run},
+                        )
+                    )
+                    resume.saw(_moment(run.get("created_at")), _run_finished(run))
+                yield Page("workflow_runs", payloads, cursors.dump())
+            cursors.set(repository, resume.point())
+            yield Page("workflow_runs", [], cursors.dump())
+
+    # -- deployments, with their statuses --------------------------------------------------------
+    def _deployments(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        now = self._now()
+        for repository in self.repositories:
+            since = self._since(cursors, repository)
+            resume = _Resume(cursors.moment(repository), now - UNFINISHED_GRACE)
+            path = f"repos/{repository}/deployments"
+            for deployments in self._pages(path, {"per_page": PAGE_SIZE}):
+                recent = [
+                    deployment
+                    for deployment in deployments
+                    if since is None or (_moment(deployment.get("created_at")) or since) >= since
+                ]
+                payloads = []
+                for deployment in recent:
+                    created = _moment(deployment.get("created_at"))
+                    identifier = deployment.get("id")
+                    statuses = (
+                        self._all(f"{path}/{identifier}/statuses")
+                        if isinstance(identifier, int)
+                        else []
+                    )
+                    finished = _deployment_finished(statuses)
+                    if not finished and created is not None and created < now - STATUS_RETENTION:
+                        # Its statuses are gone: nothing to say about its outcome, and a full
+                        # sync must not overwrite what an earlier sync saw of it.
+                        continue
+                    payloads.append(
+                        RawPayload(
+                            EntityKind.DEPLOYMENT,
+                            f"{repository}/deployments/{identifier}",
+                            {
+                                "repository": repository,
+                                "deployment": deployment,
+                                "statuses": statuses,
+                            },
+                        )
+                    )
+                    resume.saw(created, finished)
+                yield Page("deployments", payloads, cursors.dump())
+                if len(recent) < len(deployments):
+                    break
+            cursors.set(repository, resume.point())
+            yield Page("deployments", [], cursors.dump())
+
+    # -- releases ----------------------------------------------------------------------------------
+    def _releases(self, cursors: RepositoryCursors) -> Iterator[Page]:
+        for repository in self.repositories:
+            for releases in self._pages(f"repos/{repository}/releases", {"per_page": PAGE_SIZE}):
+                payloads = [
+                    RawPayload(
+                        EntityKind.RELEASE,
+                        f"{repository}/releases/{release.get('id')}",
+                        {"repository": repository, "release": release},
+                    )
+                    for release in releases
+                    if not release.get("draft")  # not released yet; only people with push see it
+                ]
+                yield Page("releases", payloads, None)
+
+
+def _run_finished(run: Mapping[str, Any]) -> bool:
+    try:
+        return run_status(run) != "running"
+    except FieldError:
+        return True  # unreadable: stored with its error, and no reason to read it again
+
+
+def _deployment_finished(statuses: list[dict[str, Any]]) -> bool:
+    try:
+        return deployment_status(statuses) in FINISHED_DEPLOYMENT_STATES
+    except FieldError:
+        return True
+
+
+class _Resume:
+    """Where the next read of a newest-first list starts: the newest item seen, or the oldest
+    one still unfinished (unless it was created before ``abandoned_before``)."""
+
+    def __init__(self, previous: datetime | None, abandoned_before: datetime) -> None:
+        self.newest = previous
+        self.unfinished: datetime | None = None
+        self.abandoned_before = abandoned_before
+
+    def saw(self, created: datetime | None, finished: bool) -> None:
+        if created is None:
+            return
+        self.newest = _latest(self.newest, created)
+        if not finished and created >= self.abandoned_before:
+            self.unfinished = created if self.unfinished is None else min(self.unfinished, created)
+
+    def point(self) -> datetime | None:
+        if self.unfinished is not None and self.newest is not None:
+            return min(self.unfinished, self.newest)
+        return self.newest
