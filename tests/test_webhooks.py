@@ -228,7 +228,15 @@ def jira_client(database: Database, monkeypatch: pytest.MonkeyPatch) -> TestClie
     monkeypatch.setenv("JIRA_HOOK", JIRA_SECRET)
     apply_org(database, JIRA_ORG)
     with database.transaction() as session:
-        session.add(Source(name="jira", kind="jira", base_url="https://x", token_env="JIRA_HOOK"))
+        session.add(
+            Source(
+                name="jira",
+                kind="jira",
+                base_url="https://x",
+                token_env="JIRA_TOKEN",
+                options={"webhook_secret_env": "JIRA_HOOK"},
+            )
+        )
     return TestClient(create_app(Settings(database_url=database.url), database))
 
 
@@ -298,3 +306,84 @@ def test_jira_webhooks_with_a_bad_signature_or_body_are_refused(
     refused = jira_client.post("/webhooks/jira/jira", content=no_issue, headers=_signed(no_issue))
     assert refused.status_code == 400 and "no issue" in refused.json()["detail"]
     assert count(database, RawRecord) == 0
+
+
+# -- GitHub ----------------------------------------------------------------------------------
+
+GITHUB_SECRET = "gh-hook"
+
+
+@pytest.fixture
+def github_client(database: Database, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    from streamwise.model import Source
+    from tests.connectors.github.fake_github import REPOSITORY
+    from tests.connectors.github.test_sync import ORG as GITHUB_ORG
+
+    monkeypatch.setenv("GH_HOOK", GITHUB_SECRET)
+    apply_org(database, GITHUB_ORG)
+    with database.transaction() as session:
+        options = {"repositories": [REPOSITORY], "webhook_secret_env": "GH_HOOK"}
+        session.add(
+            Source(name="gh", kind="github", base_url="https://api.github.com", options=options)
+        )
+    return TestClient(create_app(Settings(database_url=database.url), database))
+
+
+def _github(
+    client: TestClient, event: str, delivery: dict[str, Any], secret: str = GITHUB_SECRET
+) -> Any:
+    import hashlib
+    import hmac
+
+    body = json.dumps(delivery).encode()
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {
+        "x-github-event": event,
+        "x-github-delivery": f"delivery-{event}",
+        "x-hub-signature-256": f"sha256={digest}",
+        "content-type": "application/json",
+    }
+    return client.post("/webhooks/github/gh", content=body, headers=headers)
+
+
+def test_github_deliveries_update_pull_requests_and_keep_their_reviews(
+    github_client: TestClient, database: Database
+) -> None:
+    from streamwise.model import PullRequest, Review
+    from tests.connectors.github.fake_github import (
+        REPOSITORY,
+        recorded_pull_requests,
+        recorded_reviews,
+    )
+
+    reviews = recorded_reviews()
+    pull = next(p for p in recorded_pull_requests() if reviews.get(p["number"]))
+    review = reviews[pull["number"]][0]
+    repository = {"full_name": REPOSITORY}
+    opened = {"action": "opened", "pull_request": pull, "repository": repository}
+    assert _github(github_client, "pull_request", opened).status_code == 202
+    reviewed = {
+        "action": "submitted",
+        "pull_request": pull,
+        "review": review,
+        "repository": repository,
+    }
+    first = _github(github_client, "pull_request_review", reviewed)
+    assert first.status_code == 202 and first.json()["stored"] is True
+    assert _github(github_client, "pull_request_review", reviewed).json()["stored"] is False
+    edited = {**pull, "title": "Renamed by a webhook"}
+    changed = {"action": "edited", "pull_request": edited, "repository": repository}
+    assert _github(github_client, "pull_request", changed).json()["stored"] is True
+    with database.sessions() as session:
+        row = session.scalars(select(PullRequest)).one()
+        assert (row.number, row.title) == (pull["number"], "Renamed by a webhook")
+        assert session.scalar(select(func.count()).select_from(Review)) == 1  # review kept
+
+    assert (
+        _github(github_client, "ping", {"zen": "Keep it simple", "repository": repository}).json()[
+            "mapped"
+        ]
+        is False
+    )
+    forged = _github(github_client, "pull_request", opened, secret="guess")
+    assert forged.status_code == 401

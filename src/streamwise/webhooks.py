@@ -59,12 +59,19 @@ def _source(session: Session, name: str, kind: str) -> Source:
 
 
 def _secret(source: Source) -> str:
-    secret = os.environ.get(source.token_env or "")
+    """The shared secret deliveries are checked against: the variable named by the source's
+    ``webhook_secret_env`` option — never the API token — or, for a CDEvents source (which
+    has no API token), its ``token_env``."""
+    variable = source.options.get("webhook_secret_env")
+    if not variable and source.kind == "cdevents":
+        variable = source.token_env
+    secret = os.environ.get(str(variable or ""))
     if not secret:
         # Refuse rather than accept unauthenticated writes.
         raise AuthenticationError(
-            f"source {source.name!r} has no secret: set token_env on the source and export "
-            "the shared secret in that variable on the server"
+            f"source {source.name!r} has no webhook secret: set the option webhook_secret_env "
+            "(token_env for cdevents sources) and export the secret in that variable on the "
+            "server"
         )
     return secret
 
@@ -201,4 +208,113 @@ def receive_jira(
         received.event = event
         if received.errors:
             raise BadDelivery(f"issue {key} cannot be mapped: {'; '.join(received.errors)}")
+        return received
+
+
+def _github_payloads(
+    session: Session, source: Source, event: str, delivery: Mapping[str, Any], delivery_id: str
+) -> list[RawPayload]:
+    """A GitHub delivery → raw payloads in the shapes the GitHub sync stores, merged with
+    what the source holds (a PR keeps its reviews and commits, an issue its events)."""
+    repository = (delivery.get("repository") or {}).get("full_name")
+    if not isinstance(repository, str):
+        raise BadDelivery(f"a {event} delivery without repository.full_name")
+
+    payload: dict[str, Any]
+
+    def stored(kind: str, key: str) -> dict[str, Any]:
+        found = latest_payloads(session, source.id, {kind: {key}})
+        return dict(found[0][3]) if found else {}
+
+    if event in ("pull_request", "pull_request_review"):
+        pull = delivery.get("pull_request")
+        if not isinstance(pull, dict):
+            raise BadDelivery(f"a {event} delivery without pull_request")
+        key = f"{repository}#{pull.get('number')}"
+        payload = {"repository": repository, "reviews": [], "commits": []}
+        payload.update(stored(EntityKind.PULL_REQUEST, key))
+        payload["pull_request"] = pull
+        review = delivery.get("review")
+        if isinstance(review, dict):
+            others = [r for r in payload["reviews"] if r.get("id") != review.get("id")]
+            payload["reviews"] = [*others, review]
+        return [RawPayload(EntityKind.PULL_REQUEST, key, payload)]
+    if event == "issues":
+        issue = delivery.get("issue")
+        if not isinstance(issue, dict):
+            raise BadDelivery("an issues delivery without issue")
+        key = f"{repository}#{issue.get('number')}"
+        payload = {"repository": repository, "events": []}
+        payload.update(stored(EntityKind.WORK_ITEM, key))
+        payload["issue"] = issue
+        action = delivery.get("action")
+        if action in ("closed", "reopened"):
+            moment = issue.get("closed_at") if action == "closed" else issue.get("updated_at")
+            known = {e.get("id") for e in payload["events"]}
+            if f"hook-{delivery_id}" not in known:
+                payload["events"] = [
+                    *payload["events"],
+                    {
+                        "id": f"hook-{delivery_id}",
+                        "event": action,
+                        "created_at": moment,
+                        "actor": delivery.get("sender"),
+                    },
+                ]
+        return [RawPayload(EntityKind.WORK_ITEM, key, payload)]
+    if event == "workflow_run":
+        run = delivery.get("workflow_run")
+        if not isinstance(run, dict):
+            raise BadDelivery("a workflow_run delivery without workflow_run")
+        key = f"{repository}/actions/runs/{run.get('id')}"
+        body = {"repository": repository, "workflow_run": run}
+        return [RawPayload(EntityKind.PIPELINE_RUN, key, body)]
+    if event == "deployment_status":
+        deployment, status = delivery.get("deployment"), delivery.get("deployment_status")
+        if not isinstance(deployment, dict) or not isinstance(status, dict):
+            raise BadDelivery("a deployment_status delivery without deployment and status")
+        key = f"{repository}/deployments/{deployment.get('id')}"
+        payload = {"repository": repository, "statuses": []}
+        payload.update(stored(EntityKind.DEPLOYMENT, key))
+        payload["deployment"] = deployment
+        others = [s for s in payload["statuses"] if s.get("id") != status.get("id")]
+        payload["statuses"] = sorted(
+            [*others, status], key=lambda s: str(s.get("created_at")), reverse=True
+        )
+        return [RawPayload(EntityKind.DEPLOYMENT, key, payload)]
+    if event == "release":
+        release = delivery.get("release")
+        if not isinstance(release, dict):
+            raise BadDelivery("a release delivery without release")
+        if release.get("draft"):
+            return []
+        key = f"{repository}/releases/{release.get('id')}"
+        return [RawPayload(EntityKind.RELEASE, key, {"repository": repository, "release": release})]
+    return []  # ping and events we do not read
+
+
+def receive_github(
+    database: Database, source_name: str, headers: Mapping[str, str], body: bytes
+) -> Received:
+    """A GitHub webhook delivery, checked against ``X-Hub-Signature-256``."""
+    with database.transaction() as session:
+        source = _source(session, source_name, "github")
+        check_signature(source, headers, body, "x-hub-signature-256")
+        try:
+            delivery = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise BadDelivery(f"the body is not JSON: {error}") from None
+        if not isinstance(delivery, dict):
+            raise BadDelivery("the body must be a JSON object")
+        event = headers.get("x-github-event", "")
+        delivery_id = headers.get("x-github-delivery", "")
+        payloads = _github_payloads(session, source, event, delivery, delivery_id)
+        if not payloads:
+            return Received(event=event, stored=False, mapped=False)
+        _, received = _ingest(session, source, payloads)
+        received.event = event
+        if received.errors:
+            raise BadDelivery(
+                f"the {event} delivery cannot be mapped: {'; '.join(received.errors)}"
+            )
         return received
