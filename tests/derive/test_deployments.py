@@ -1,6 +1,9 @@
-"""Deployment and change facts of one service, checked by hand."""
+"""Deployment and change facts of one service, checked by hand.
 
-from datetime import UTC, datetime, timedelta
+Moments go in as epoch microseconds (as derive reads them) and come out as the epoch seconds
+the fact tables keep."""
+
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hypothesis import given
@@ -13,16 +16,23 @@ from streamwise.derive.deployments import (
     PullRequestTimes,
     derive_service_facts,
 )
+from streamwise.derive.timeline import from_micros, to_micros
 from streamwise.ingest import import_files
 from streamwise.model import ChangeFact, DeploymentFact, ItemFact, StageInterval, WorkItem
 from streamwise.store import Database
 from tests.helpers import apply_org, write_csv, write_dataset
 
-T0 = datetime(2025, 5, 5, 9, 0, tzinfo=UTC)
+T0 = to_micros(datetime(2025, 5, 5, 9, 0, tzinfo=UTC))
 
 
-def h(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
+def h(hours: float) -> int:
+    """A moment ``hours`` after T0, in epoch microseconds."""
+    return T0 + round(hours * 3_600_000_000)
+
+
+def at(hours: float) -> float:
+    """The same moment as stored in the fact tables: epoch seconds."""
+    return h(hours) / 1_000_000
 
 
 def deployment(
@@ -32,7 +42,7 @@ def deployment(
     production: bool = True,
     commits: list[int] | None = None,
     rollback_of: str | None = None,
-) -> DeploymentRow:
+) -> DeploymentRow[int]:
     return DeploymentRow(
         id=id,
         external_id=f"d{id}",
@@ -66,20 +76,21 @@ def test_failures_recovery_rework_and_changes() -> None:
     ]
     incidents = [IncidentRow("api", opened_at=h(41), resolved_at=h(47), caused_by=5)]
     facts, changes = derive_service_facts(rows, incidents, commit_times, {10: pr, 11: pr, 12: pr})
-    by_id = {fact["deployment_id"]: fact for fact in facts}
+    by_id = {fact.deployment_id: fact for fact in facts}
 
-    assert by_id[1]["failed"] is False and by_id[1]["is_rework"] is False
-    assert by_id[3]["failed"] and by_id[3]["failure_reason"] == "failed_status"
-    assert by_id[3]["recovered_at"] == h(12) and by_id[3]["recovery_s"] == 2 * 3600
-    assert by_id[5]["failed"] and by_id[5]["failure_reason"] == "incident"
-    assert by_id[5]["recovery_s"] == 7 * 3600  # resolved at +47h, deployed at +40h
-    assert by_id[6]["is_rework"] and not by_id[6]["failed"]
-    assert by_id[7]["failed"] and by_id[7]["failure_reason"] == "rolled_back"
-    assert by_id[7]["recovered_at"] == h(61)  # the rollback is the next successful deployment
-    assert by_id[8]["is_rework"]
-    assert [by_id[i]["change_count"] for i in (2, 3, 4, 5)] == [3, 0, 1, 1]
+    assert by_id[1].failed is False and by_id[1].is_rework is False
+    assert by_id[3].failed and by_id[3].failure_reason == "failed_status"
+    assert by_id[3].recovered_at == at(12) and by_id[3].recovery_s == 2 * 3600
+    assert by_id[5].failed and by_id[5].failure_reason == "incident"
+    assert by_id[5].recovery_s == 7 * 3600  # resolved at +47h, deployed at +40h
+    assert by_id[6].is_rework and not by_id[6].failed
+    assert by_id[7].failed and by_id[7].failure_reason == "rolled_back"
+    assert by_id[7].recovered_at == at(61)  # the rollback is the next successful deployment
+    assert by_id[8].is_rework
+    assert [by_id[i].change_count for i in (2, 3, 4, 5)] == [3, 0, 1, 1]
+    assert by_id[2].finished_at == at(1)
 
-    lead = {c["commit_id"]: (c["deployment_id"], c["lead_time_s"]) for c in changes}
+    lead = {c.commit_id: (c.deployment_id, c.lead_time_s) for c in changes}
     assert lead == {
         10: (2, 31 * 3600),
         11: (2, 21 * 3600),
@@ -88,8 +99,9 @@ def test_failures_recovery_rework_and_changes() -> None:
         # 14: committed at +30 h, shipped by deployment 5 at +40 h.
         14: (5, 10 * 3600),
     }
-    parts = next(c for c in changes if c["commit_id"] == 10)
-    assert (parts["coding_s"], parts["pickup_s"], parts["review_s"], parts["deploy_s"]) == (
+    parts = next(c for c in changes if c.commit_id == 10)
+    assert (parts.committed_at, parts.deployed_at) == (at(-30), at(1))
+    assert (parts.coding_s, parts.pickup_s, parts.review_s, parts.deploy_s) == (
         22 * 3600,
         2 * 3600,
         4 * 3600,
@@ -100,15 +112,15 @@ def test_failures_recovery_rework_and_changes() -> None:
 def test_non_positive_lead_times_are_dropped_but_counted_as_shipped() -> None:
     rows = [deployment(1, 0, commits=[10])]
     facts, changes = derive_service_facts(rows, [], {10: h(1)}, {})
-    assert changes == [] and facts[0]["change_count"] == 1
+    assert changes == [] and facts[0].change_count == 1
 
 
 def test_unresolved_incident_leaves_the_failure_unrecovered() -> None:
     rows = [deployment(1, 0), deployment(2, 5)]
     incidents = [IncidentRow("api", opened_at=h(1), resolved_at=None, caused_by=1)]
     facts, _ = derive_service_facts(rows, incidents, {}, {})
-    first = next(f for f in facts if f["deployment_id"] == 1)
-    assert first["failed"] and first["recovered_at"] is None and first["recovery_s"] is None
+    first = next(f for f in facts if f.deployment_id == 1)
+    assert first.failed and first.recovered_at is None and first.recovery_s is None
 
 
 def test_facts_are_derived_at_import_and_follow_changes(database: Database, tmp_path: Path) -> None:
@@ -204,11 +216,60 @@ def test_rework_matches_a_direct_check(
         for opened, length in incidents
     ]
     facts, _ = derive_service_facts(rows, incident_rows, {}, {})
-    by_id = {fact["deployment_id"]: fact for fact in facts}
+    by_id = {fact.deployment_id: fact for fact in facts}
     for row in rows:
         expected = any(
             i.opened_at <= row.started_at
             and (i.resolved_at is None or row.started_at <= i.resolved_at)
             for i in incident_rows
         )
-        assert by_id[row.id]["is_rework"] == expected
+        assert by_id[row.id].is_rework == expected
+
+
+def test_aware_datetimes_give_the_same_facts() -> None:
+    """Callers building rows by hand (the metrics tests) may pass datetimes instead."""
+    commit_times = {10: h(-30), 11: h(-20), 12: h(5)}
+    pr = PullRequestTimes(100, h(-8), h(-6), h(-2), h(-30))
+    rows = [
+        deployment(1, 0, commits=[10]),
+        deployment(2, 3, status="failed", commits=[11]),
+        deployment(3, 6, commits=[12]),
+    ]
+    incidents = [IncidentRow("api", h(4), h(5), caused_by=3), IncidentRow("api", h(7), None, 1)]
+    micros = derive_service_facts(rows, incidents, commit_times, {10: pr, 11: pr})
+
+    def aware(row: DeploymentRow[int]) -> DeploymentRow[datetime]:
+        return DeploymentRow(
+            row.id,
+            row.external_id,
+            row.service,
+            row.environment,
+            row.is_production,
+            row.status,
+            from_micros(row.started_at),
+            from_micros(row.finished_at),
+            row.is_rollback,
+            row.rollback_of,
+            row.value_stream_id,
+            row.commits,
+        )
+
+    aware_pr = PullRequestTimes(100, *(from_micros(m) for m in (h(-8), h(-6), h(-2), h(-30))))
+    moments = derive_service_facts(
+        [aware(row) for row in rows],
+        [
+            IncidentRow(
+                i.service,
+                from_micros(i.opened_at),
+                None if i.resolved_at is None else from_micros(i.resolved_at),
+                i.caused_by,
+            )
+            for i in incidents
+        ],
+        {commit_id: from_micros(m) for commit_id, m in commit_times.items()},
+        {10: aware_pr, 11: aware_pr},
+    )
+    assert moments == micros
+    facts, changes = micros
+    assert len(changes) == 3 and any(fact.failed for fact in facts)
+    assert facts[0].finished_at == from_micros(h(0)).timestamp()

@@ -1,25 +1,35 @@
-"""One item's history → intervals and flow figures, checked by hand."""
+"""One item's history → intervals and flow figures, checked by hand.
 
-from datetime import UTC, datetime, timedelta
+Moments are epoch microseconds, as derive reads them from the database."""
+
+from datetime import UTC, datetime
 from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamwise.derive.timeline import Step, build_intervals, derive_timeline
+from streamwise.derive.timeline import (
+    Interval,
+    Step,
+    build_intervals,
+    derive_timeline,
+    from_micros,
+    to_micros,
+)
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+T0 = to_micros(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+HOUR = 3_600_000_000
 BACKLOG, DEV, TEST, DONE = 1, 2, 3, 4
 POSITIONS = {BACKLOG: 0, DEV: 1, TEST: 2, DONE: 3}
 
 
-def h(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
+def h(hours: float) -> int:
+    return T0 + round(hours * HOUR)
 
 
 def status(
     at: float, before: tuple[int | None, str | None], after: tuple[int | None, str | None]
-) -> Step:
+) -> Step[int]:
     return Step(h(at), "status", before[0], after[0], before[1], after[1])
 
 
@@ -131,38 +141,43 @@ def test_unmapped_status_time_is_waiting_in_no_stage() -> None:
 STATES = [NEW, DEV_ACTIVE, TEST_QUEUE, TEST_ACTIVE, (None, None), CLOSED]
 
 
-@given(
-    moves=st.lists(
-        st.tuples(
-            st.integers(1, 500),
-            st.sampled_from(["status", "blocked", "unblocked"]),
-            st.integers(0, len(STATES) - 1),
-        ),
-        min_size=1,
-        max_size=25,
-    )
+MOVES = st.lists(
+    st.tuples(
+        st.integers(0, 500),
+        st.sampled_from(["status", "blocked", "unblocked"]),
+        st.integers(0, len(STATES) - 1),
+    ),
+    min_size=1,
+    max_size=25,
 )
-def test_stage_times_add_up_to_flow_time(moves: list[tuple[int, str, int]]) -> None:
-    """Property: for any history ending in Done, the per-stage times sum to the flow time."""
-    steps: list[Step] = []
-    at = 0.0
+
+
+def history(moves: list[tuple[int, str, int]]) -> tuple[list[Step[int]], int, int]:
+    """Steps (``minutes`` apart, 0: at the same moment) ending in Done, work start, done."""
+    steps: list[Step[int]] = []
+    at = 0
     state = NEW
     started = None
     for minutes, kind, target in moves:
-        at += minutes / 60
+        at += minutes * 60_000_000
         if kind == "status":
             new_state = STATES[target]
-            steps.append(status(at, state, new_state))
+            steps.append(Step(T0 + at, "status", state[0], new_state[0], state[1], new_state[1]))
             if started is None and new_state[1] in ("active", "waiting"):
-                started = h(at)
+                started = T0 + at
             state = new_state
         else:
-            steps.append(Step(h(at), kind))
-    at += 1
-    steps.append(status(at, state, CLOSED))
-    if started is None:
-        started = h(at)
-    timeline = derive_timeline(T0, DONE, "done", started, h(at), steps, POSITIONS)
+            steps.append(Step(T0 + at, kind))
+    at += HOUR
+    steps.append(Step(T0 + at, "status", state[0], CLOSED[0], state[1], CLOSED[1]))
+    return steps, T0 + at if started is None else started, T0 + at
+
+
+@given(moves=MOVES)
+def test_stage_times_add_up_to_flow_time(moves: list[tuple[int, str, int]]) -> None:
+    """Property: for any history ending in Done, the per-stage times sum to the flow time."""
+    steps, started, done = history(moves)
+    timeline = derive_timeline(T0, DONE, "done", started, done, steps, POSITIONS)
     assert timeline.flow_time_s is not None
     total = sum(t.active_s + t.waiting_s for t in timeline.stage_times.values())
     assert abs(total - timeline.flow_time_s) < 1e-6
@@ -176,3 +191,108 @@ def test_intervals_are_contiguous() -> None:
     for before, after in pairwise(intervals):
         assert before.left_at == after.entered_at
     assert intervals[0].entered_at == T0
+
+
+def test_changes_at_one_moment_and_no_ops_make_no_intervals() -> None:
+    steps = [
+        status(1, NEW, DEV_ACTIVE),
+        status(1, DEV_ACTIVE, TEST_QUEUE),  # the same moment: Development never had time
+        Step(h(2), "unblocked"),  # not blocked: changes nothing
+        status(3, TEST_QUEUE, TEST_QUEUE),
+        status(4, TEST_QUEUE, CLOSED),
+    ]
+    intervals = build_intervals(T0, DONE, "done", steps)
+    assert intervals == [
+        Interval(BACKLOG, "new", False, T0, h(1)),
+        Interval(TEST, "waiting", False, h(1), h(4)),
+        Interval(DONE, "done", False, h(4), None),
+    ]
+
+
+def test_history_starting_before_creation_starts_at_its_first_change() -> None:
+    # Created at +2h, closed at +1h (clock skew between tools): no time in New at all.
+    intervals = build_intervals(h(2), DONE, "done", [status(1, NEW, CLOSED)])
+    assert intervals == [Interval(DONE, "done", False, h(1), None)]
+
+
+def reference_intervals(
+    created_at: int, stage: int | None, state: str | None, steps: list[Step[int]]
+) -> list[Interval[int]]:
+    """The rules written plainly: close an interval at every later change, merge neighbours
+    that did not really change."""
+    first_status = next((s for s in steps if s.kind == "status"), None)
+    if first_status is not None:
+        stage, state = first_status.from_stage, first_status.from_state
+    blocked = False
+    start = min(created_at, steps[0].at) if steps else created_at
+    closed: list[tuple[int | None, str | None, bool, int, int | None]] = []
+
+    def close(left: int | None) -> None:
+        if closed and closed[-1][:3] == (stage, state, blocked):
+            closed[-1] = (stage, state, blocked, closed[-1][3], left)
+        else:
+            closed.append((stage, state, blocked, start, left))
+
+    for step in steps:
+        if step.at > start:
+            close(step.at)
+            start = step.at
+        if step.kind == "status":
+            stage, state = step.to_stage, step.to_state
+        elif step.kind == "blocked":
+            blocked = True
+        elif step.kind == "unblocked":
+            blocked = False
+    close(None)
+    return [Interval(*interval) for interval in closed]
+
+
+@given(moves=MOVES)
+def test_intervals_follow_the_rules(moves: list[tuple[int, str, int]]) -> None:
+    steps, _started, _done = history(moves)
+    assert build_intervals(T0, DONE, "done", steps) == reference_intervals(T0, DONE, "done", steps)
+
+
+@given(moves=MOVES, canceled=st.booleans())
+def test_aware_datetimes_give_the_same_figures(
+    moves: list[tuple[int, str, int]], canceled: bool
+) -> None:
+    """Callers building histories by hand may pass datetimes: the same figures, in UTC."""
+    steps, started, done = history(moves)
+    state = "canceled" if canceled else "done"
+    micros = derive_timeline(T0, DONE, state, started, done, steps, POSITIONS)
+    moments = derive_timeline(
+        from_micros(T0),
+        DONE,
+        state,
+        from_micros(started),
+        from_micros(done),
+        [Step(from_micros(step.at), *step[1:]) for step in steps],
+        POSITIONS,
+    )
+    assert [
+        Interval(i.stage, i.state, i.blocked, to_micros(i.entered_at), None)
+        if i.left_at is None
+        else Interval(i.stage, i.state, i.blocked, to_micros(i.entered_at), to_micros(i.left_at))
+        for i in moments.intervals
+    ] == micros.intervals
+    assert (moments.active_s, moments.waiting_s, moments.flow_time_s, moments.send_backs) == (
+        micros.active_s,
+        micros.waiting_s,
+        micros.flow_time_s,
+        micros.send_backs,
+    )
+    assert moments.stage_times == micros.stage_times
+    assert (None if moments.canceled_at is None else to_micros(moments.canceled_at)) == (
+        micros.canceled_at
+    )
+    assert moments.intervals[0].entered_at.tzinfo is UTC
+
+
+def test_micros_convert_exactly() -> None:
+    moment = datetime(2024, 11, 5, 0, 23, 53, 999_999, tzinfo=UTC)
+    assert to_micros(moment) == 1_730_766_233_999_999
+    assert from_micros(to_micros(moment)) == moment
+    assert to_micros(moment) / 1_000_000 == moment.timestamp()
+    before_1970 = datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)
+    assert to_micros(before_1970) == -500_000

@@ -1,9 +1,9 @@
 """packed facts and daily roll-ups
 
 Derived facts gain packed copies of their per-item and per-deployment rows, and per-stream
-per-day roll-ups for the portfolio (model/packed.py, derive/rollups.py); the stream indexes
-nothing reads any more are dropped. Facts are derived data: the upgrade empties the fact
-tables, and `streamwise db upgrade` then derives them again.
+per-day roll-ups for the portfolio with the day numbers that key them (model/packed.py,
+derive/rollups.py); the stream indexes nothing reads any more are dropped. Facts are derived
+data: the upgrade empties the fact tables, and `streamwise db upgrade` then derives them again.
 
 Revision ID: 0003
 Revises: 0002
@@ -66,8 +66,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("packed_changes", sa.LargeBinary(), nullable=True))
 
     with op.batch_alter_table("item_facts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("done_day", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("started_day", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("packed_intervals", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("packed_stage_times", sa.LargeBinary(), nullable=True))
+        batch_op.drop_index(batch_op.f("ix_item_facts_stream_done"))
+        batch_op.drop_index(batch_op.f("ix_item_facts_stream_started"))
+        batch_op.create_index(
+            "ix_item_facts_stream_done_day", ["value_stream_id", "done_day"], unique=False
+        )
+        batch_op.create_index(
+            "ix_item_facts_stream_started_day", ["value_stream_id", "started_day"], unique=False
+        )
 
     with op.batch_alter_table("item_stage_times", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_stage_times_stream_stage"))
@@ -92,8 +102,20 @@ def downgrade() -> None:
         )
 
     with op.batch_alter_table("item_facts", schema=None) as batch_op:
+        batch_op.drop_index("ix_item_facts_stream_started_day")
+        batch_op.drop_index("ix_item_facts_stream_done_day")
+        batch_op.create_index(
+            batch_op.f("ix_item_facts_stream_started"),
+            ["value_stream_id", "work_started_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_item_facts_stream_done"), ["value_stream_id", "done_at"], unique=False
+        )
         batch_op.drop_column("packed_stage_times")
         batch_op.drop_column("packed_intervals")
+        batch_op.drop_column("started_day")
+        batch_op.drop_column("done_day")
 
     with op.batch_alter_table("deployment_facts", schema=None) as batch_op:
         batch_op.drop_column("packed_changes")
