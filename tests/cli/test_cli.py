@@ -24,6 +24,9 @@ COMMANDS = [
     ["derive"],
     ["metrics"],
     ["portfolio"],
+    ["source", "add"],
+    ["source", "list"],
+    ["sync"],
 ]
 
 
