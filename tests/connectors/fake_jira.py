@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.connectors.local_server import running
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "apache-devlake" / "jira"
 TOKEN = "s3cret"
@@ -128,14 +130,10 @@ def _handler(jira: FakeJira) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(jira: FakeJira) -> Iterator[FakeJira]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(jira))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    jira.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield jira
-    finally:
-        if jira.hold is not None:
-            jira.hold.set()
-        server.shutdown()
-        server.server_close()
+    with running(_handler(jira)) as url:
+        jira.url = url
+        try:
+            yield jira
+        finally:
+            if jira.hold is not None:
+                jira.hold.set()  # let a held request finish so the server can stop

@@ -12,16 +12,17 @@ import csv
 import json
 import math
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+
+from tests.connectors.local_server import running
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "apache-devlake" / "github"
 TOKEN = "ghp_s3cret"
@@ -409,12 +410,6 @@ def _handler(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(github: FakeGitHub) -> Iterator[FakeGitHub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(github))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    github.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with running(_handler(github)) as url:
+        github.url = url
         yield github
-    finally:
-        server.shutdown()
-        server.server_close()
