@@ -95,7 +95,7 @@ def check_signature(source: Source, headers: Mapping[str, str], body: bytes, hea
         raise _refuse(source, f"missing or wrong {header} signature")
 
 
-def _ingest(session: Session, source: Source, payloads: list[RawPayload]) -> tuple[bool, Received]:
+def _ingest(session: Session, source: Source, payloads: list[RawPayload]) -> Received:
     stored = store_payloads(session, source.id, payloads)
     received = Received(event="", stored=bool(stored.stored), mapped=True)
     if stored.stored:
@@ -105,7 +105,7 @@ def _ingest(session: Session, source: Source, payloads: list[RawPayload]) -> tup
         received.errors = normalised.errors
         derived = derive_changed(session, normalised.touched_items, normalised.touched_services)
         received.items_derived = derived.items
-    return bool(stored.stored), received
+    return received
 
 
 def receive_cdevent(
@@ -124,9 +124,7 @@ def receive_cdevent(
         key = timeline_key(event)
         before = latest_payloads(session, source.id, {kind: {key}})
         stored_payload: dict[str, Any] | None = before[0][3] if before else None
-        _, received = _ingest(
-            session, source, [RawPayload(kind, key, merged(stored_payload, event))]
-        )
+        received = _ingest(session, source, [RawPayload(kind, key, merged(stored_payload, event))])
         received.event, received.mapped = event.id, event.mapped
         if received.errors:
             raise BadDelivery(f"event {event.id} cannot be mapped: {'; '.join(received.errors)}")
@@ -204,7 +202,7 @@ def receive_jira(
         key = issue["key"]
         before = latest_payloads(session, source.id, {EntityKind.WORK_ITEM: {key}})
         payload = jira_issue_with_change(before[0][3] if before else None, delivery)
-        _, received = _ingest(session, source, [RawPayload(EntityKind.WORK_ITEM, key, payload)])
+        received = _ingest(session, source, [RawPayload(EntityKind.WORK_ITEM, key, payload)])
         received.event = event
         if received.errors:
             raise BadDelivery(f"issue {key} cannot be mapped: {'; '.join(received.errors)}")
@@ -311,7 +309,7 @@ def receive_github(
         payloads = _github_payloads(session, source, event, delivery, delivery_id)
         if not payloads:
             return Received(event=event, stored=False, mapped=False)
-        _, received = _ingest(session, source, payloads)
+        received = _ingest(session, source, payloads)
         received.event = event
         if received.errors:
             raise BadDelivery(

@@ -285,33 +285,28 @@ def _keys(rows: Iterable[tuple[Any, ...]]) -> set[Key]:
     return keys
 
 
+def _days_of(
+    session: Session, columns: Sequence[Any], owner: Any, owners: Iterable[Any], *where: Any
+) -> set[Key]:
+    """The roll-up days of the fact rows whose ``owner`` column is one of ``owners``;
+    ``columns`` are the stream then the moments, as :func:`_keys` reads them."""
+    keys: set[Key] = set()
+    for batch in chunks(sorted(set(owners)), 900):
+        query = select(*columns).where(owner.in_(list(batch)), *where)
+        keys |= _keys(fetch_plain(session, query))
+    return keys
+
+
 def item_days(session: Session, item_ids: Iterable[int]) -> set[Key]:
     """The roll-up days the current facts of ``item_ids`` fall on."""
     item = table_of(ItemFact).c
-    keys: set[Key] = set()
-    for batch in chunks(sorted(set(item_ids)), 900):
-        keys |= _keys(
-            fetch_plain(
-                session,
-                select(item.value_stream_id, item.done_at, item.work_started_at).where(
-                    item.work_item_id.in_(list(batch))
-                ),
-            )
-        )
-    return keys
+    columns = (item.value_stream_id, item.done_at, item.work_started_at)
+    return _days_of(session, columns, item.work_item_id, item_ids)
 
 
 def deployment_days(session: Session, services: Iterable[str]) -> set[Key]:
     """The roll-up days the current production deployment facts of ``services`` fall on."""
     deployment = table_of(DeploymentFact).c
-    keys: set[Key] = set()
-    for batch in chunks(sorted(set(services)), 500):
-        keys |= _keys(
-            fetch_plain(
-                session,
-                select(deployment.value_stream_id, deployment.finished_at).where(
-                    deployment.service.in_(list(batch)), deployment.is_production.is_(True)
-                ),
-            )
-        )
-    return keys
+    columns = (deployment.value_stream_id, deployment.finished_at)
+    production = deployment.is_production.is_(True)
+    return _days_of(session, columns, deployment.service, services, production)

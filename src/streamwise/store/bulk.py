@@ -7,7 +7,6 @@ these helpers send batches through Core with the dialect's ``ON CONFLICT`` claus
 import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -147,8 +146,8 @@ def fetch_plain(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
     """Rows as plain DB-API tuples, skipping SQLAlchemy's result processing.
 
     For bulk reads of numbers and strings the result rows cost as much as the query itself.
-    Timestamps come back as the driver gives them: use :func:`as_utc` on them, or select
-    them through :func:`epoch_micros`.
+    Timestamps come back as the driver gives them (text on SQLite): select them through
+    :func:`epoch_micros` for numbers.
     """
     connection = session.connection()
     compiled = query.compile(
@@ -209,17 +208,6 @@ def _epoch_micros_other(element: EpochMicros, compiler: SQLCompiler, **kw: Any) 
     # the call, and any other database rejects the unknown function.
     (column,) = element.clauses
     return f"epoch_micros({compiler.process(column, **kw)})"
-
-
-def as_utc(value: Any) -> datetime | None:
-    """A timestamp as stored (text on SQLite, a datetime on PostgreSQL) → aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-    return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
 def insert_plain(
