@@ -14,9 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from streamwise.connectors.github.client import GitHubConnector
-from streamwise.connectors.jira.client import JiraConnector
-from streamwise.connectors.registry import parser_for
+from streamwise.connectors.registry import SYNCABLE_KINDS, make_connector, parser_for
 from streamwise.connectors.sync_api import Page, SourceSettings, SyncingConnector
 from streamwise.derive.run import derive_changed
 from streamwise.errors import SourceError
@@ -27,12 +25,6 @@ from streamwise.normalize.pipeline import Normaliser
 from streamwise.progress import NoProgress, Prefixed, ProgressSink
 from streamwise.store import Database
 from streamwise.store.raw import store_payloads
-
-CONNECTORS: dict[str, type] = {
-    "jira": JiraConnector,
-    "github": GitHubConnector,
-}
-SYNCABLE_KINDS = tuple(CONNECTORS)
 
 
 @dataclass
@@ -62,13 +54,12 @@ def settings_of(source: Source) -> SourceSettings:
 
 
 def connector_for(settings: SourceSettings) -> SyncingConnector:
-    factory = CONNECTORS.get(settings.kind)
-    if factory is None:
+    connector = make_connector(settings)
+    if connector is None:
         raise SourceError(
             f"source {settings.name!r} is of kind {settings.kind!r}, which cannot be synced "
             f"(syncable kinds: {', '.join(SYNCABLE_KINDS)})"
         )
-    connector: SyncingConnector = factory(settings)
     return connector
 
 

@@ -8,9 +8,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from streamwise.cli.context import console, progress_bars, state
+from streamwise.connectors.registry import SYNCABLE_KINDS
 from streamwise.errors import ConfigError
 from streamwise.model import Source
-from streamwise.sync import SYNCABLE_KINDS, source_statuses, sync_source
+from streamwise.sync import source_statuses, sync_source
 
 app = typer.Typer(help="Connected tools: add them, see how their syncs went.", no_args_is_help=True)
 

@@ -214,6 +214,10 @@ class DeploymentRecord:
     sha: str | None = None
     finished_at: datetime | None = None
     commits: list[str] = field(default_factory=list)
+    commits_method: str = "explicit"
+    """How ``commits`` was found, kept on each link for the trace: ``explicit`` (the tool
+    lists them), ``compare_api`` (the tool's compare between the previous and this deployed
+    sha) or ``git_range`` (the same range read from a local git repository)."""
     rollback_of: str | None = None
     url: str | None = None
 

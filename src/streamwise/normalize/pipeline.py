@@ -613,7 +613,7 @@ class Normaliser:
         upsert(self.session, Deployment, rows)
         ids = id_map(self.session, Deployment, self.source.id)
         changes = [
-            {"deployment_id": ids[d.external_id], "commit_sha": sha, "method": "explicit"}
+            {"deployment_id": ids[d.external_id], "commit_sha": sha, "method": d.commits_method}
             for _, d in records
             for sha in dict.fromkeys(d.commits)
         ]
