@@ -68,7 +68,9 @@ class DeploymentChange(Base):
 
 class Incident(SourceKeyed, Base):
     """A production incident. ``caused_by_external_id`` names the deployment the tool blamed;
-    ``caused_by_deployment_id`` is resolved from it (searched in every source)."""
+    ``caused_by_deployment_id`` is resolved from it (searched in every source) or, when the tool
+    names none, by the organisation's linking rule; ``caused_by_method`` says which
+    (``explicit`` or ``latest_production_deployment``) so a trace can explain the link."""
 
     __tablename__ = "incidents"
     __table_args__ = (UniqueConstraint("source_id", "external_id"),)
@@ -84,6 +86,7 @@ class Incident(SourceKeyed, Base):
     caused_by_deployment_id: Mapped[int | None] = mapped_column(
         ForeignKey("deployments.id", ondelete="SET NULL")
     )
+    caused_by_method: Mapped[str | None] = mapped_column(String(50))
     url: Mapped[str | None] = mapped_column(String(1000))
     value_stream_id: Mapped[int | None] = mapped_column(
         ForeignKey("value_streams.id", ondelete="SET NULL")

@@ -19,6 +19,8 @@ FlowItemTypeName = Literal["feature", "defect", "risk", "debt", "ignore"]
 SourceKind = Literal["file", "jira", "github", "gitlab", "git", "pagerduty", "cdevents"]
 DEFAULT_KEY_PATTERN = r"\b[A-Z][A-Z0-9]{1,9}-\d+\b"
 DEFAULT_PRODUCTION_ENVIRONMENTS = ["production", "prod", "live"]
+IncidentDeploymentRule = Literal["latest_production_before", "explicit_only"]
+DEFAULT_INCIDENT_WINDOW_HOURS = 168.0
 
 
 class Strict(BaseModel):
@@ -48,6 +50,13 @@ class LinkingConfig(Strict):
     production_environments: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PRODUCTION_ENVIRONMENTS)
     )
+    incident_deployment_rule: IncidentDeploymentRule = "latest_production_before"
+    """How an incident without an explicit cause is tied to a deployment: to the latest
+    production deployment of its service finished before it opened, or not at all."""
+    incident_deployment_within_hours: float | None = Field(
+        default=DEFAULT_INCIDENT_WINDOW_HOURS, gt=0
+    )
+    """Only deployments finished this long before the incident are candidates (None: any)."""
 
     @field_validator("work_item_key_pattern")
     @classmethod

@@ -16,7 +16,11 @@ from streamwise.model import (
     TypeMapping,
     ValueStream,
 )
-from streamwise.normalize.config import DEFAULT_KEY_PATTERN, DEFAULT_PRODUCTION_ENVIRONMENTS
+from streamwise.normalize.config import (
+    DEFAULT_INCIDENT_WINDOW_HOURS,
+    DEFAULT_KEY_PATTERN,
+    DEFAULT_PRODUCTION_ENVIRONMENTS,
+)
 
 MappedStatus = tuple[int | None, str | None]  # (stage id, flow state)
 
@@ -49,6 +53,25 @@ class StreamRule:
         return bool(values) and value in values and (not self.sources or source in self.sources)
 
 
+@dataclass(frozen=True)
+class IncidentRule:
+    """Linking ``linking.incident_deployment_*``: whether incidents with no explicit cause are
+    tied to the latest production deployment of their service before them, and how far back."""
+
+    infer: bool = True
+    within_hours: float | None = DEFAULT_INCIDENT_WINDOW_HOURS
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "IncidentRule":
+        return cls(
+            infer=settings.get("incident_deployment_rule", "latest_production_before")
+            == "latest_production_before",
+            within_hours=settings.get(
+                "incident_deployment_within_hours", DEFAULT_INCIDENT_WINDOW_HOURS
+            ),
+        )
+
+
 @dataclass
 class MappingContext:
     """Everything normalisation needs to map one source's records, without further queries."""
@@ -67,6 +90,7 @@ class MappingContext:
     key_pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(DEFAULT_KEY_PATTERN))
     production_environments: frozenset[str] = frozenset(DEFAULT_PRODUCTION_ENVIRONMENTS)
     stream_keys: dict[str, int] = field(default_factory=dict)
+    incident_rule: "IncidentRule" = field(default_factory=lambda: IncidentRule())
 
     @classmethod
     def load(cls, session: Session, source: Source) -> "MappingContext":
@@ -80,6 +104,7 @@ class MappingContext:
             )
             environments = settings.get("production_environments", DEFAULT_PRODUCTION_ENVIRONMENTS)
             context.production_environments = frozenset(e.lower() for e in environments)
+            context.incident_rule = IncidentRule.from_settings(settings)
         for stream in session.scalars(select(ValueStream).order_by(ValueStream.position)):
             rules = stream.selection or {}
             context.stream_keys[stream.key] = stream.id

@@ -108,7 +108,8 @@ def _mapping_signature(session: Session) -> list[tuple[Any, ...]]:
     streams = session.execute(
         select(ValueStream.key, ValueStream.selection).order_by(ValueStream.key)
     ).all()
-    return [tuple(row) for row in (*status, *types, *streams)]
+    linking = session.execute(select(Organisation.settings)).all()
+    return [tuple(row) for row in (*status, *types, *streams, *linking)]
 
 
 def apply_config(session: Session, config: OrgConfig) -> ApplyReport:

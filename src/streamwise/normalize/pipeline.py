@@ -52,7 +52,8 @@ from streamwise.model import (
     TransitionKind,
     WorkItem,
 )
-from streamwise.normalize.mappings import MappingContext
+from streamwise.normalize.incident_links import link_incidents
+from streamwise.normalize.mappings import IncidentRule, MappingContext
 from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store.bulk import chunks, id_map, insert_rows, table_of, upsert
 from streamwise.store.raw import latest_payloads
@@ -191,8 +192,11 @@ class Normaliser:
         self._releases(parsed[EntityKind.RELEASE].of(ReleaseRecord))
         self.report.counts = +self.report.counts
         resolve_references(
-            self.session, set(self.report.counts)
-        )  # drop kinds that had nothing to do
+            self.session,
+            set(self.report.counts),  # the kinds that had something to do
+            self.mapping.incident_rule,
+            self.report.touched_services,
+        )
         return self.report
 
     def _base(self, raw_id: int, external_id: str) -> dict[str, Any]:
@@ -637,6 +641,7 @@ class Normaliser:
                 resolved_at=incident.resolved_at,
                 caused_by_external_id=incident.caused_by,
                 caused_by_deployment_id=None,
+                caused_by_method=None,
                 url=incident.url,
                 value_stream_id=self.mapping.stream_for_service(incident.service),
             )
@@ -677,7 +682,12 @@ class Normaliser:
         self.progress.advance(TASK, len(rows))
 
 
-def resolve_references(session: Session, touched: set[str] | None = None) -> None:
+def resolve_references(
+    session: Session,
+    touched: set[str] | None = None,
+    incident_rule: IncidentRule | None = None,
+    services: set[str] | None = None,
+) -> None:
     """Fill in references that could only be made once both ends were known.
 
     Links are kept by natural key (work item key, commit sha, deployment id) so either end may
@@ -688,7 +698,6 @@ def resolve_references(session: Session, touched: set[str] | None = None) -> Non
     touched = set(COUNTED_KINDS) if touched is None else touched
     item = table_of(WorkItem).c
     commit = table_of(Commit).c
-    deployment = table_of(Deployment).c
 
     def by_key(key_column: Any) -> Any:
         return select(func.min(item.id)).where(item.key == key_column).scalar_subquery()
@@ -722,19 +731,7 @@ def resolve_references(session: Session, touched: set[str] | None = None) -> Non
                 .values(commit_id=by_sha(table.commit_sha))
             )
     if touched & {"deployments", "incidents"}:
-        incident = table_of(Incident).c
-        session.execute(
-            update(table_of(Incident))
-            .where(
-                incident.caused_by_deployment_id.is_(None),
-                incident.caused_by_external_id.is_not(None),
-            )
-            .values(
-                caused_by_deployment_id=select(func.min(deployment.id))
-                .where(deployment.external_id == incident.caused_by_external_id)
-                .scalar_subquery()
-            )
-        )
+        link_incidents(session, incident_rule or IncidentRule(), services)
     if "work_items" in touched:
         parent = table_of(WorkItem).alias("parent")
         session.execute(
