@@ -7,11 +7,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
-from streamwise.derive.rollups import refresh_deployment_days, refresh_item_days
+from streamwise.demo.loader import load_demo
+from streamwise.derive.rollups import _without, refresh_deployment_days, refresh_item_days
+from streamwise.derive.run import derive_changed
 from streamwise.ingest import import_files
-from streamwise.model import Stage, StreamDayDeployments, StreamDayItems, ValueStream
+from streamwise.model import (
+    Deployment,
+    Stage,
+    StreamDayDeployments,
+    StreamDayItems,
+    Transition,
+    ValueStream,
+)
 from streamwise.model.packed import (
     DONE_ITEM,
     DONE_STAGE_WAITING,
@@ -174,3 +183,65 @@ def test_a_reopened_item_and_a_failed_deployment_move_to_their_new_days(
     assert deployments[0][3] == b""  # a failed deployment ships nothing
 
     assert (items, deployments) == _rebuilt(loaded)
+
+
+def test_a_day_whose_records_are_out_of_step_is_rebuilt_from_the_facts(
+    loaded: Database, tmp_path: Path
+) -> None:
+    shop, _ = _ids(loaded)
+    with loaded.transaction() as session:  # lose the day SHOP-1 was done on
+        session.execute(
+            delete(StreamDayItems).where(
+                StreamDayItems.value_stream_id == shop,
+                StreamDayItems.day == _day("2025-03-07T16:00:00"),
+            )
+        )
+    reopened = [
+        *transition_rows(),
+        {"item": "SHOP-1", "at": "2025-03-08T09:00:00Z", "event": "status",
+         "from_status": "Done", "to_status": "In Progress", "actor": "bob"},
+    ]  # fmt: skip
+    write_csv(tmp_path / "changed" / "transitions.csv", reopened)
+    _import(loaded, tmp_path / "changed")
+    assert _rollups(loaded) == _rebuilt(loaded)
+
+
+def test_taking_records_out_takes_one_occurrence_each() -> None:
+    stored = np.array([(1.0, 2.0), (1.0, 2.0), (3.0, np.nan)], dtype=STARTED_ITEM)
+    once = _without(stored, np.array([(1.0, 2.0)], dtype=STARTED_ITEM))
+    assert once is not None and once.tolist()[0] == (1.0, 2.0) and len(once) == 2
+    nan_out = _without(stored, np.array([(3.0, np.nan)], dtype=STARTED_ITEM))
+    assert nan_out is not None and nan_out.tolist() == [(1.0, 2.0), (1.0, 2.0)]
+    assert _without(stored, np.array([(5.0, 6.0)], dtype=STARTED_ITEM)) is None
+
+
+def test_many_changed_items_and_services_keep_the_demo_roll_ups_exact(
+    database: Database, tmp_path: Path
+) -> None:
+    load_demo(database, tmp_path / "files", seed=7, scale=0.03)
+    before = _rollups(database)
+    assert before == _rebuilt(database)
+    rng = np.random.default_rng(3)
+    with database.transaction() as session:
+        latest = (
+            select(Transition.work_item_id, func.max(Transition.id).label("last"))
+            .group_by(Transition.work_item_id)
+            .subquery()
+        )
+        pairs = session.execute(select(latest.c.work_item_id, latest.c.last)).all()
+        picked = rng.choice(len(pairs), size=min(300, len(pairs)), replace=False)
+        items = {int(pairs[i][0]) for i in picked}
+        # Each picked item loses its latest transition: done items reopen, others step back.
+        session.execute(delete(Transition).where(Transition.id.in_([pairs[i][1] for i in picked])))
+        services = sorted(set(session.scalars(select(Deployment.service))))[:2]
+        production = select(Deployment.id).where(
+            Deployment.service.in_(services), Deployment.is_production.is_(True)
+        )
+        flipped = list(session.scalars(production.order_by(Deployment.id).limit(40)))[::3]
+        session.execute(
+            update(Deployment).where(Deployment.id.in_(flipped)).values(status="failed")
+        )
+        derive_changed(session, items, set(services))
+    after = _rollups(database)
+    assert after != before  # the change reached the roll-ups …
+    assert after == _rebuilt(database)  # … exactly as a rebuild from the facts writes them

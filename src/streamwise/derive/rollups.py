@@ -5,13 +5,16 @@ of thousands of rows; grouped by (stream, UTC day) with each record packed, it i
 thousands. Records keep their exact moments, so the reader filters by the period's real
 edges and the results are the same as from the fact rows themselves (tested).
 
-Derive keeps them current: every (stream, day) a derive may have changed — the days of an
-item's facts before and after, the days of a service's deployments before and after — is
-rebuilt from the fact tables.
+Derive keeps them current by difference: the records of the items (or services) it is about
+to derive are taken out of their days and the records of the new facts put in, so a thousand
+changed items cost a thousand items' records, not every item done on the hundreds of days they
+touch. Records within a day are kept in one canonical order (by every field), so a roll-up
+kept current this way is byte for byte the one a rebuild from the fact tables writes (tested);
+a day whose stored records do not hold what is to be taken out is rebuilt from the facts.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,12 +94,21 @@ def _range_selections(
     ]
 
 
+def _canonical_keys(records: Any) -> list[Any]:
+    """np.lexsort keys ordering records by every field, the first (their moment) first."""
+    return [records[name] for name in reversed(records.dtype.names)]
+
+
+def _canonical(records: Any) -> Any:
+    return records[np.lexsort(_canonical_keys(records))] if len(records) > 1 else records
+
+
 def _grouped(streams: Any, moments: Any, records: Any, out: dict[Key, list[Any]]) -> None:
-    """Append each record to its (stream, UTC day) group, records in moment order."""
+    """Append each record to its (stream, UTC day) group, in canonical order in the group."""
     if not len(records):
         return
     days = utc_day(moments)
-    order = np.lexsort((moments, days, streams))
+    order = np.lexsort((*_canonical_keys(records), days, streams))
     streams, days, records = streams[order], days[order], records[order]
     edges = np.flatnonzero((np.diff(streams) != 0) | (np.diff(days) != 0)) + 1
     starts = np.concatenate(([0], edges))
@@ -105,18 +117,55 @@ def _grouped(streams: Any, moments: Any, records: Any, out: dict[Key, list[Any]]
         out[(int(streams[start]), int(days[start]))].append(records[start:end])
 
 
-def _item_parts(
-    session: Session, keys: Iterable[Key] | None
-) -> dict[Key, tuple[bytes, bytes, bytes]]:
-    """The packed parts of every (stream, day) of ``keys`` (None: every one there is)."""
+Parts = tuple[Any, ...]
+"""One (stream, day)'s record arrays, in the order of the roll-up table's packed columns."""
+ITEM_PARTS = (DONE_ITEM, DONE_STAGE_WAITING, STARTED_ITEM)
+DEPLOYMENT_PARTS = (PRODUCTION_DEPLOYMENT, LEAD_TIME)
+
+
+def _parts(groups: Sequence[dict[Key, list[Any]]], dtypes: Sequence[Any]) -> dict[Key, Parts]:
+    every = set().union(*groups)
+    return {
+        key: tuple(
+            np.concatenate(group[key]) if group.get(key) else np.empty(0, dtype)
+            for group, dtype in zip(groups, dtypes, strict=True)
+        )
+        for key in every
+    }
+
+
+def _item_parts(session: Session, keys: Iterable[Key] | None) -> dict[Key, Parts]:
+    """The records of every (stream, day) of ``keys`` (None: every one there is)."""
+    item = table_of(ItemFact).c
+    key_list = None if keys is None else list(keys)
+    return _item_records(
+        session,
+        _selections(key_list, item.value_stream_id, item.done_day),
+        _selections(key_list, item.value_stream_id, item.started_day),
+    )
+
+
+def item_records(session: Session, item_ids: Iterable[int]) -> dict[Key, Parts]:
+    """The roll-up records the current facts of ``item_ids`` contribute, by (stream, day)."""
+    item = table_of(ItemFact).c
+    conditions: list[ColumnElement[bool] | None] = [
+        item.work_item_id.in_(list(batch)) for batch in chunks(sorted(set(item_ids)), 900)
+    ]
+    return _item_records(session, conditions, conditions) if conditions else {}
+
+
+def _item_records(
+    session: Session,
+    done_conditions: Sequence[ColumnElement[bool] | None],
+    started_conditions: Sequence[ColumnElement[bool] | None],
+) -> dict[Key, Parts]:
     item = table_of(ItemFact).c
     flow_item = and_(item.value_stream_id.is_not(None), item.flow_item_type.in_(FLOW_ITEM_TYPES))
     done_groups: dict[Key, list[Any]] = defaultdict(list)
     waiting_groups: dict[Key, list[Any]] = defaultdict(list)
     started_groups: dict[Key, list[Any]] = defaultdict(list)
-    key_list = None if keys is None else list(keys)
 
-    for condition in _selections(key_list, item.value_stream_id, item.done_day):
+    for condition in done_conditions:
         query = select(
             item.value_stream_id,
             item.done_at,
@@ -143,7 +192,7 @@ def _item_parts(
         waiting["waiting_s"] = stage_times["waiting_s"][kept]
         _grouped(streams[owner[kept]], waiting["done_at"], waiting, waiting_groups)
 
-    for condition in _selections(key_list, item.value_stream_id, item.started_day):
+    for condition in started_conditions:
         started_query: Select[Any] = select(
             item.value_stream_id, item.work_started_at, item.done_at, item.canceled_at
         ).where(flow_item, item.work_started_at.is_not(None))
@@ -158,31 +207,35 @@ def _item_parts(
         started["ended_at"] = np.fmin(table[:, 2], table[:, 3])  # done or canceled, first
         _grouped(table[:, 0].astype(np.int64), table[:, 1], started, started_groups)
 
-    def packed(groups: dict[Key, list[Any]], key: Key, dtype: np.dtype[Any]) -> bytes:
-        parts = groups.get(key)
-        return np.concatenate(parts).tobytes() if parts else np.empty(0, dtype).tobytes()
-
-    every = set(done_groups) | set(started_groups)
-    return {
-        key: (
-            packed(done_groups, key, DONE_ITEM),
-            packed(waiting_groups, key, DONE_STAGE_WAITING),
-            packed(started_groups, key, STARTED_ITEM),
-        )
-        for key in every
-    }
+    # A day exists when an item was done or started on it; waiting records come with done ones.
+    parts = _parts((done_groups, waiting_groups, started_groups), ITEM_PARTS)
+    return {key: value for key, value in parts.items() if len(value[0]) or len(value[2])}
 
 
-def _deployment_parts(
-    session: Session, keys: Iterable[Key] | None
-) -> dict[Key, tuple[bytes, bytes]]:
+def _deployment_parts(session: Session, keys: Iterable[Key] | None) -> dict[Key, Parts]:
+    deployment = table_of(DeploymentFact).c
+    key_list = None if keys is None else list(keys)
+    return _deployment_records(
+        session, _range_selections(key_list, deployment.value_stream_id, deployment.finished_at)
+    )
+
+
+def deployment_records(session: Session, services: Iterable[str]) -> dict[Key, Parts]:
+    """The roll-up records the current deployment facts of ``services`` contribute."""
+    deployment = table_of(DeploymentFact).c
+    conditions: list[ColumnElement[bool] | None] = [
+        deployment.service.in_(list(batch)) for batch in chunks(sorted(set(services)), 900)
+    ]
+    return _deployment_records(session, conditions) if conditions else {}
+
+
+def _deployment_records(
+    session: Session, conditions: Sequence[ColumnElement[bool] | None]
+) -> dict[Key, Parts]:
     deployment = table_of(DeploymentFact).c
     deployment_groups: dict[Key, list[Any]] = defaultdict(list)
     lead_groups: dict[Key, list[Any]] = defaultdict(list)
-    key_list = None if keys is None else list(keys)
-    for condition in _range_selections(
-        key_list, deployment.value_stream_id, deployment.finished_at
-    ):
+    for condition in conditions:
         query = select(
             deployment.value_stream_id,
             deployment.finished_at,
@@ -208,15 +261,7 @@ def _deployment_parts(
         leads["deployed_at"] = finished[owner]
         leads["lead_time_s"] = changes["lead_time_s"]
         _grouped(streams[owner], leads["deployed_at"], leads, lead_groups)
-    return {
-        key: (
-            np.concatenate(deployment_groups[key]).tobytes(),
-            np.concatenate(lead_groups[key]).tobytes()
-            if lead_groups.get(key)
-            else np.empty(0, LEAD_TIME).tobytes(),
-        )
-        for key in deployment_groups
-    }
+    return _parts((deployment_groups, lead_groups), DEPLOYMENT_PARTS)
 
 
 def _replace(session: Session, model: Any, keys: Sequence[Key] | None, rows: list[Any]) -> None:
@@ -253,7 +298,7 @@ def refresh_item_days(session: Session, keys: Iterable[Key] | None = None) -> in
             "done_stage_waiting": waiting,
             "started_items": started,
         }
-        for (stream_id, day), (done, waiting, started) in sorted(parts.items())
+        for (stream_id, day), (done, waiting, started) in _packed(parts)
     ]
     _replace(session, StreamDayItems, wanted, rows)
     return len(rows)
@@ -267,46 +312,98 @@ def refresh_deployment_days(session: Session, keys: Iterable[Key] | None = None)
     parts = _only(_deployment_parts(session, wanted), wanted)
     rows = [
         {"value_stream_id": stream_id, "day": day, "deployments": done, "lead_times": leads}
-        for (stream_id, day), (done, leads) in sorted(parts.items())
+        for (stream_id, day), (done, leads) in _packed(parts)
     ]
     _replace(session, StreamDayDeployments, wanted, rows)
     return len(rows)
 
 
-def _keys(rows: Iterable[tuple[Any, ...]]) -> set[Key]:
-    """(stream, moment, moment, …) rows → the (stream, day) of every moment present."""
-    keys: set[Key] = set()
-    for stream_id, *moments in rows:
-        if stream_id is None:
+def _packed(parts: dict[Key, Parts]) -> list[tuple[Key, tuple[bytes, ...]]]:
+    return [
+        (key, tuple(array.tobytes() for array in value)) for key, value in sorted(parts.items())
+    ]
+
+
+def _without(stored: Any, taken: Any) -> Any | None:
+    """``stored`` less one occurrence of each record of ``taken`` (compared byte for byte:
+    both were computed the same way from the same facts), or None when one is missing."""
+    if not len(taken):
+        return stored
+    void = np.dtype((np.void, stored.dtype.itemsize))
+    wanted = Counter(taken.view(void).tolist())
+    keep = np.ones(len(stored), dtype=bool)
+    for index, record in enumerate(stored.view(void).tolist()):
+        if wanted.get(record):
+            wanted[record] -= 1
+            keep[index] = False
+    return None if +wanted else stored[keep]
+
+
+def _apply_difference(
+    session: Session,
+    model: Any,
+    dtypes: Sequence[Any],
+    before: dict[Key, Parts],
+    after: dict[Key, Parts],
+    rebuild: Callable[[Session, Iterable[Key]], int],
+) -> None:
+    """Take ``before``'s records out of their days and put ``after``'s in."""
+    keys = sorted(set(before) | set(after))
+    if not keys:
+        return
+    table = table_of(model)
+    columns = [column for column in table.c if column.name not in ("value_stream_id", "day")]
+    stored: dict[Key, list[Any]] = {}
+    for condition in _selections(keys, table.c.value_stream_id, table.c.day):
+        assert condition is not None  # keys were given
+        query = select(table.c.value_stream_id, table.c.day, *columns).where(condition)
+        for stream_id, day, *blobs in fetch_plain(session, query):
+            stored[(stream_id, day)] = [
+                np.frombuffer(blob, dtype) for blob, dtype in zip(blobs, dtypes, strict=True)
+            ]
+    updated: dict[Key, Parts] = {}
+    unsure: list[Key] = []
+    for key in keys:
+        old = before.get(key)
+        current = stored.get(key) or [np.empty(0, dtype) for dtype in dtypes]
+        parts = []
+        for index, records in enumerate(current):
+            kept = records if old is None else _without(records, old[index])
+            if kept is None:
+                break
+            new = after.get(key)
+            if new is not None and len(new[index]):
+                kept = _canonical(np.concatenate((kept, new[index])))
+            parts.append(kept)
+        else:
+            updated[key] = tuple(parts)
             continue
-        for moment in moments:
-            if moment is not None:
-                keys.add((int(stream_id), int(moment // SECONDS_PER_DAY)))
-    return keys
+        unsure.append(key)
+    # Days left empty by the difference have no row, as in a rebuild.
+    written = {key: parts for key, parts in updated.items() if len(parts[0]) or len(parts[-1])}
+    _replace(
+        session,
+        model,
+        list(updated),
+        [
+            {"value_stream_id": stream_id, "day": day}
+            | {column.name: blob for column, blob in zip(columns, blobs, strict=True)}
+            for (stream_id, day), blobs in _packed(written)
+        ],
+    )
+    if unsure:
+        rebuild(session, unsure)
 
 
-def _days_of(
-    session: Session, columns: Sequence[Any], owner: Any, owners: Iterable[Any], *where: Any
-) -> set[Key]:
-    """The roll-up days of the fact rows whose ``owner`` column is one of ``owners``;
-    ``columns`` are the stream then the moments, as :func:`_keys` reads them."""
-    keys: set[Key] = set()
-    for batch in chunks(sorted(set(owners)), 900):
-        query = select(*columns).where(owner.in_(list(batch)), *where)
-        keys |= _keys(fetch_plain(session, query))
-    return keys
+def update_item_days(session: Session, before: dict[Key, Parts], after: dict[Key, Parts]) -> None:
+    """Swap items' old roll-up records (``item_records`` before derive) for their new ones."""
+    _apply_difference(session, StreamDayItems, ITEM_PARTS, before, after, refresh_item_days)
 
 
-def item_days(session: Session, item_ids: Iterable[int]) -> set[Key]:
-    """The roll-up days the current facts of ``item_ids`` fall on."""
-    item = table_of(ItemFact).c
-    columns = (item.value_stream_id, item.done_at, item.work_started_at)
-    return _days_of(session, columns, item.work_item_id, item_ids)
-
-
-def deployment_days(session: Session, services: Iterable[str]) -> set[Key]:
-    """The roll-up days the current production deployment facts of ``services`` fall on."""
-    deployment = table_of(DeploymentFact).c
-    columns = (deployment.value_stream_id, deployment.finished_at)
-    production = deployment.is_production.is_(True)
-    return _days_of(session, columns, deployment.service, services, production)
+def update_deployment_days(
+    session: Session, before: dict[Key, Parts], after: dict[Key, Parts]
+) -> None:
+    """Swap services' old deployment roll-up records for their new ones."""
+    _apply_difference(
+        session, StreamDayDeployments, DEPLOYMENT_PARTS, before, after, refresh_deployment_days
+    )

@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 from streamwise.derive.deployments import derive_deployments
 from streamwise.derive.items import clear_item_facts, derive_items, items_without_facts
 from streamwise.derive.rollups import (
-    deployment_days,
-    item_days,
+    deployment_records,
+    item_records,
     refresh_deployment_days,
     refresh_item_days,
+    update_deployment_days,
+    update_item_days,
 )
 from streamwise.model import Deployment, DeploymentFact
 from streamwise.progress import NoProgress, ProgressSink
@@ -42,17 +44,17 @@ def derive_changed(
 def _derive_items_and_days(
     session: Session, item_ids: Collection[int], progress: ProgressSink | None
 ) -> int:
-    """Derive items, then rebuild the roll-up days their facts were on before and are on now."""
-    before = item_days(session, item_ids)
+    """Derive items, and swap their old roll-up records for the new ones."""
+    before = item_records(session, item_ids)
     count = derive_items(session, item_ids, progress)
-    refresh_item_days(session, before | item_days(session, item_ids))
+    update_item_days(session, before, item_records(session, item_ids))
     return count
 
 
 def _derive_services_and_days(session: Session, services: Collection[str]) -> int:
-    before = deployment_days(session, services)
+    before = deployment_records(session, services)
     count = derive_deployments(session, services)
-    refresh_deployment_days(session, before | deployment_days(session, services))
+    update_deployment_days(session, before, deployment_records(session, services))
     return count
 
 
