@@ -42,6 +42,7 @@ from streamwise.model.packed import pack_changes
 from streamwise.store.bulk import (
     chunks,
     cyclic_gc_paused,
+    empty_tables,
     epoch_micros,
     fetch_plain,
     indexes_set_aside,
@@ -434,6 +435,9 @@ def _derive_deployments(session: Session, services: Iterable[str] | None) -> int
 
 
 def _delete_facts(session: Session, services: list[str] | None) -> None:
+    if services is None:
+        empty_tables(session, (ChangeFact, DeploymentFact))
+        return
     for model in (ChangeFact, DeploymentFact):
         table = table_of(model)
         statement = delete(table)

@@ -19,6 +19,7 @@ from streamwise.progress import NoProgress, ProgressSink
 from streamwise.store.bulk import (
     chunks,
     cyclic_gc_paused,
+    empty_tables,
     epoch_micros,
     fetch_plain,
     indexes_set_aside,
@@ -292,5 +293,4 @@ def clear_item_facts(session: Session) -> None:
     """Empty the item fact tables (without their indexes meanwhile: deleting millions of
     rows one by one, as SQLite does under foreign keys, costs less without them)."""
     with indexes_set_aside(session, FACT_TABLES):
-        for model in FACT_TABLES:
-            session.execute(delete(table_of(model)))
+        empty_tables(session, FACT_TABLES)

@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, Table, select
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -43,18 +43,34 @@ def cyclic_gc_paused() -> Iterator[None]:
 def indexes_set_aside(
     session: Session, models: Sequence[type[DeclarativeBase] | Table]
 ) -> Iterator[None]:
-    """For rewriting whole tables: drop their secondary indexes, and create them again at the
-    end from the very SQL that created them, so the schema is the migrations' again.
+    """For rewriting whole tables: drop their secondary indexes (and on PostgreSQL their
+    foreign keys), and create them again at the end from the very SQL that created them, so
+    the schema is the migrations' again.
 
     One sort per index at the end is cheaper than keeping the index up to date row by row
-    while millions of rows are deleted and inserted. Only on SQLite, and only inside a
-    transaction: the DDL is then part of it (other connections keep seeing the indexes, and a
-    rollback restores them). On PostgreSQL nothing changes: COPY is fast already, and
-    DROP INDEX would lock readers out of the table until the transaction ends."""
+    while millions of rows are deleted and inserted; on PostgreSQL each foreign key also
+    costs a look-up and a row lock in the referenced table per row written, where adding it
+    back checks every row in one join. Only inside a transaction: the DDL is then part of it,
+    and a rollback restores everything. On PostgreSQL that DDL locks the tables until the
+    transaction ends — readers wait for a full rewrite instead of seeing the old rows."""
     connection = session.connection()
     tables = [table_of(model).name for model in models]
+    if not tables:
+        yield
+    elif connection.dialect.name == "postgresql":
+        with _postgresql_set_aside(connection, tables):
+            yield
+    elif connection.dialect.name == "sqlite":
+        with _sqlite_set_aside(connection, tables):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def _sqlite_set_aside(connection: Any, tables: list[str]) -> Iterator[None]:
     dbapi = connection.connection.dbapi_connection
-    if connection.dialect.name != "sqlite" or not tables or dbapi is None:
+    if dbapi is None:
         yield
         return
     if not dbapi.in_transaction:
@@ -70,19 +86,65 @@ def indexes_set_aside(
         f" AND tbl_name IN ({marks}) ORDER BY rowid",
         tuple(tables),
     ).all()
-    for name, _sql in indexes:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    with _recreated(
+        connection, [f'DROP INDEX "{name}"' for name, _ in indexes], [sql for _, sql in indexes]
+    ):
+        yield
+
+
+@contextmanager
+def _postgresql_set_aside(connection: Any, tables: list[str]) -> Iterator[None]:
+    foreign_keys = connection.exec_driver_sql(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE contype = 'f' AND conrelid = ANY(CAST(%(tables)s AS regclass[])) ORDER BY oid",
+        {"tables": tables},
+    ).all()
+    # Secondary indexes only: those behind primary keys and unique constraints stay.
+    indexes = connection.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+        " WHERE indrelid = ANY(CAST(%(tables)s AS regclass[])) AND NOT EXISTS"
+        " (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY indexrelid",
+        {"tables": tables},
+    ).all()
+    drops = [f'ALTER TABLE {table} DROP CONSTRAINT "{name}"' for table, name, _ in foreign_keys]
+    drops += [f"DROP INDEX {name}" for name, _ in indexes]
+    creates = [sql for _, sql in indexes]
+    creates += [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        for table, name, definition in foreign_keys
+    ]
+    with _recreated(connection, drops, creates):
+        yield
+
+
+@contextmanager
+def _recreated(connection: Any, drops: list[str], creates: list[str]) -> Iterator[None]:
+    for statement in drops:
+        connection.exec_driver_sql(statement)
     try:
         yield
     except BaseException:
         # Usually rolled back with the rest; if the caller keeps the transaction, the
         # indexes must be there. A failure here must not hide the original error.
         with suppress(Exception):
-            for _name, sql in indexes:
-                connection.exec_driver_sql(sql)
+            for statement in creates:
+                connection.exec_driver_sql(statement)
         raise
-    for _name, sql in indexes:
-        connection.exec_driver_sql(sql)
+    for statement in creates:
+        connection.exec_driver_sql(statement)
+
+
+def empty_tables(session: Session, models: Sequence[type[DeclarativeBase] | Table]) -> None:
+    """Delete every row of ``models``: TRUNCATE on PostgreSQL (no dead rows left for vacuum,
+    no per-row triggers), DELETE elsewhere. Both are undone by a rollback."""
+    tables = [table_of(model) for model in models]
+    if not tables:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("TRUNCATE " + ", ".join(f'"{table.name}"' for table in tables)))
+        return
+    for table in tables:
+        session.execute(delete(table))
 
 
 def chunks(rows: Sequence[Any], size: int = BATCH_SIZE) -> Iterable[Sequence[Any]]:
