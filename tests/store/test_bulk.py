@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import BigInteger, Column, MetaData, Table, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from streamwise.derive.timeline import to_micros
@@ -106,26 +107,73 @@ def _schema(session: Session) -> list[tuple[str, ...]]:
 FACTS = (StageInterval, ItemFact)
 
 
+def _foreign_keys(session: Session) -> list[tuple[str, ...]]:
+    if session.get_bind().dialect.name == "sqlite":
+        return []
+    query = (
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'"
+        " ORDER BY conname"
+    )
+    return [tuple(row) for row in session.execute(text(query))]
+
+
 def test_indexes_set_aside_come_back_as_they_were(database: Database) -> None:
     with database.sessions() as session:
-        before = _schema(session)
+        before = _schema(session), _foreign_keys(session)
     with database.transaction() as session:
         # The first statement of the transaction: the DDL must still be part of it, so other
-        # connections keep seeing the indexes all along.
+        # connections never see the tables without their indexes.
         with indexes_set_aside(session, FACTS):
-            during = _schema(session)
+            during, during_keys = _schema(session), _foreign_keys(session)
             with database.sessions() as other:
-                assert _schema(other) == before
-        assert _schema(session) == before
+                if database.dialect == "sqlite":
+                    assert _schema(other) == before[0]
+                else:  # PostgreSQL: readers wait for the rewrite (here: 0.2 s, then give up)
+                    other.execute(text("SET lock_timeout = 200"))
+                    with pytest.raises(OperationalError, match="lock timeout"):
+                        other.execute(text("SELECT count(*) FROM item_facts"))
+        assert (_schema(session), _foreign_keys(session)) == before
     with database.sessions() as session:
-        assert _schema(session) == before
+        assert (_schema(session), _foreign_keys(session)) == before
     names = {row[1] for row in during}
+    assert "ix_stage_intervals_item" not in names
+    assert "ix_item_facts_stream_done_day" not in names
     if database.dialect == "sqlite":
-        assert "ix_stage_intervals_item" not in names
-        assert "ix_item_facts_stream_done" not in names
         assert {"stage_intervals", "item_facts"} <= names  # only indexes go
     else:
-        assert during == before  # left alone on PostgreSQL
+        assert {"pk_stage_intervals", "pk_item_facts"} <= names  # primary keys stay
+        gone = {name for name, _ in before[1]} - {name for name, _ in during_keys}
+        assert gone == {
+            "fk_item_facts_work_item_id_work_items",
+            "fk_item_facts_value_stream_id_value_streams",
+            "fk_item_facts_team_id_teams",
+            "fk_item_facts_stage_id_stages",
+            "fk_stage_intervals_work_item_id_work_items",
+            "fk_stage_intervals_value_stream_id_value_streams",
+            "fk_stage_intervals_stage_id_stages",
+        }
+
+
+def test_tables_in_use_are_rewritten_with_everything_in_place(database: Database) -> None:
+    """A reader holding a fact table open must not make a full rewrite wait for it (on
+    PostgreSQL the set-aside gives up after ``lock_wait_s`` and keeps everything in place)."""
+    with database.sessions() as session:
+        before = _schema(session), _foreign_keys(session)
+    with database.sessions() as reader:
+        reader.execute(text("SELECT count(*) FROM item_facts"))  # keeps its transaction open
+        with (
+            database.transaction() as session,
+            indexes_set_aside(session, FACTS, lock_wait_s=0.2),
+        ):
+            during = _schema(session), _foreign_keys(session)
+            session.execute(text("DELETE FROM item_facts"))  # the rewrite goes on
+        reader.rollback()
+    if database.dialect == "sqlite":  # no table locks there: the indexes went as usual
+        assert "ix_item_facts_stream_done_day" not in {row[1] for row in during[0]}
+    else:
+        assert during == before
+    with database.sessions() as session:
+        assert (_schema(session), _foreign_keys(session)) == before
 
 
 def test_indexes_set_aside_are_back_after_a_rollback_or_an_error(database: Database) -> None:

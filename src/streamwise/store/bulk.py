@@ -5,6 +5,7 @@ these helpers send batches through Core with the dialect's ``ON CONFLICT`` claus
 """
 
 import gc
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from operator import itemgetter
@@ -13,12 +14,17 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Select, Table, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 BATCH_SIZE = 2000
+LOCK_WAIT_S = 5.0
+"""How long a whole-table rewrite waits for other connections to let go of its tables."""
+LOCK_NOT_AVAILABLE = "55P03"
+log = logging.getLogger(__name__)
 SOURCE_KEY = ("source_id", "external_id")
 
 
@@ -41,7 +47,9 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 @contextmanager
 def indexes_set_aside(
-    session: Session, models: Sequence[type[DeclarativeBase] | Table]
+    session: Session,
+    models: Sequence[type[DeclarativeBase] | Table],
+    lock_wait_s: float = LOCK_WAIT_S,
 ) -> Iterator[None]:
     """For rewriting whole tables: drop their secondary indexes (and on PostgreSQL their
     foreign keys), and create them again at the end from the very SQL that created them, so
@@ -52,13 +60,15 @@ def indexes_set_aside(
     costs a look-up and a row lock in the referenced table per row written, where adding it
     back checks every row in one join. Only inside a transaction: the DDL is then part of it,
     and a rollback restores everything. On PostgreSQL that DDL locks the tables until the
-    transaction ends — readers wait for a full rewrite instead of seeing the old rows."""
+    transaction ends — readers wait for a full rewrite instead of seeing the old rows — and
+    when the locks cannot be had within ``lock_wait_s`` (a long report, a forgotten open
+    transaction) the tables are rewritten with everything in place: slower, never stuck."""
     connection = session.connection()
     tables = [table_of(model).name for model in models]
     if not tables:
         yield
     elif connection.dialect.name == "postgresql":
-        with _postgresql_set_aside(connection, tables):
+        with _postgresql_set_aside(session, tables, lock_wait_s):
             yield
     elif connection.dialect.name == "sqlite":
         with _sqlite_set_aside(connection, tables):
@@ -93,7 +103,10 @@ def _sqlite_set_aside(connection: Any, tables: list[str]) -> Iterator[None]:
 
 
 @contextmanager
-def _postgresql_set_aside(connection: Any, tables: list[str]) -> Iterator[None]:
+def _postgresql_set_aside(
+    session: Session, tables: list[str], lock_wait_s: float
+) -> Iterator[None]:
+    connection = session.connection()
     foreign_keys = connection.exec_driver_sql(
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
         " WHERE contype = 'f' AND conrelid = ANY(CAST(%(tables)s AS regclass[])) ORDER BY oid",
@@ -113,7 +126,25 @@ def _postgresql_set_aside(connection: Any, tables: list[str]) -> Iterator[None]:
         f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
         for table, name, definition in foreign_keys
     ]
-    with _recreated(connection, drops, creates):
+    waited = connection.exec_driver_sql("SHOW lock_timeout").scalar_one()
+    connection.exec_driver_sql("SAVEPOINT streamwise_set_aside")
+    try:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_wait_s * 1000)}")
+        for statement in drops:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{waited}'")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT streamwise_set_aside")
+        log.warning(
+            "%s are in use; rewriting them with their indexes and foreign keys in place",
+            ", ".join(tables),
+        )
+        yield
+        return
+    connection.exec_driver_sql("RELEASE SAVEPOINT streamwise_set_aside")
+    with _recreated(connection, [], creates):
         yield
 
 
