@@ -58,6 +58,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/bench_demo.py
 	@[ -f bench-enterprise.db ] || $(BIN)/python bench/enterprise.py --database $(BENCH_DB)
 	$(BIN)/python bench/bench_metrics.py --database $(BENCH_DB)
+	$(BIN)/python bench/bench_webhook.py --database $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

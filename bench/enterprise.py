@@ -471,6 +471,7 @@ def render_config(people: Sequence[PersonSpec]) -> str:
         "  timezone: UTC",
         "linking:",
         "  production_environments: [production]",
+        "  incident_deployment_rule: explicit_only  # incidents name their deployment here",
         "sources:",
     ]
     for source in SOURCES:

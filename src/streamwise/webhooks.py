@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from streamwise.connectors.base import EntityKind, RawPayload
 from streamwise.connectors.cdevents.events import EventError, merged, read_request, timeline_key
+from streamwise.connectors.gitlab.webhook import HookError, hook_payloads
 from streamwise.connectors.registry import parser_for
 from streamwise.derive.run import derive_changed
 from streamwise.errors import AuthenticationError, NotFoundError, StreamwiseError
 from streamwise.model import Source
+from streamwise.model.base import utcnow
 from streamwise.normalize.pipeline import Normaliser
 from streamwise.store import Database
 from streamwise.store.raw import latest_payloads, store_payloads
@@ -307,6 +309,49 @@ def receive_github(
         event = headers.get("x-github-event", "")
         delivery_id = headers.get("x-github-delivery", "")
         payloads = _github_payloads(session, source, event, delivery, delivery_id)
+        if not payloads:
+            return Received(event=event, stored=False, mapped=False)
+        received = _ingest(session, source, payloads)
+        received.event = event
+        if received.errors:
+            raise BadDelivery(
+                f"the {event} delivery cannot be mapped: {'; '.join(received.errors)}"
+            )
+        return received
+
+
+def check_gitlab_token(source: Source, headers: Mapping[str, str]) -> None:
+    """GitLab sends the webhook's secret token as it is in ``X-Gitlab-Token`` (no signature)."""
+    given = headers.get("x-gitlab-token", "")
+    if not hmac.compare_digest(given.encode(), _secret(source).encode()):
+        raise _refuse(source, "missing or wrong X-Gitlab-Token")
+
+
+def receive_gitlab(
+    database: Database, source_name: str, headers: Mapping[str, str], body: bytes
+) -> Received:
+    """A GitLab webhook delivery (issue, merge request, pipeline, deployment or release
+    event), merged into what the source holds and stored in the shapes a sync stores."""
+    with database.transaction() as session:
+        source = _source(session, source_name, "gitlab")
+        check_gitlab_token(source, headers)
+        try:
+            delivery = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise BadDelivery(f"the body is not JSON: {error}") from None
+        if not isinstance(delivery, dict):
+            raise BadDelivery("the body must be a JSON object")
+        event = headers.get("x-gitlab-event", "")
+
+        def stored(kind: str, key: str) -> dict[str, Any] | None:
+            found = latest_payloads(session, source.id, {kind: {key}})
+            return dict(found[0][3]) if found else None
+
+        try:
+            payloads = hook_payloads(event, delivery, stored, source.options, utcnow())
+        except HookError as error:
+            log.warning("webhook for source %r rejected: %s", source.name, error)
+            raise BadDelivery(str(error)) from None
         if not payloads:
             return Received(event=event, stored=False, mapped=False)
         received = _ingest(session, source, payloads)

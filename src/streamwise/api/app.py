@@ -26,7 +26,7 @@ from streamwise.store import Database, open_database
 from streamwise.store.engine import driver_message
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
-from streamwise.webhooks import receive_cdevent, receive_github, receive_jira
+from streamwise.webhooks import receive_cdevent, receive_github, receive_gitlab, receive_jira
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -113,6 +113,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         body = await request.body()
         received = await run_in_threadpool(
             receive_github, database, source, dict(request.headers), body
+        )
+        return {
+            "event": received.event,
+            "stored": received.stored,
+            "mapped": received.mapped,
+            "items_derived": received.items_derived,
+        }
+
+    @app.post("/webhooks/gitlab/{source}", status_code=202, tags=["webhooks"])
+    async def gitlab_webhook(source: str, request: Request) -> dict[str, Any]:
+        """Receive a GitLab webhook delivery for a source of kind ``gitlab``, carrying the
+        webhook's secret token in ``X-Gitlab-Token``."""
+        body = await request.body()
+        received = await run_in_threadpool(
+            receive_gitlab, database, source, dict(request.headers), body
         )
         return {
             "event": received.event,

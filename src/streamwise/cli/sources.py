@@ -1,16 +1,19 @@
-"""``streamwise source add|list`` and ``streamwise sync``: connected tools."""
+"""``streamwise source add|list|propose-mappings`` and ``streamwise sync``: connected tools."""
 
+from pathlib import Path
 from typing import Any
 
 import typer
 import yaml
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from streamwise.cli.context import console, progress_bars, state
 from streamwise.connectors.registry import SYNCABLE_KINDS
-from streamwise.errors import ConfigError
-from streamwise.model import Source
+from streamwise.errors import ConfigError, NotFoundError, StreamwiseError
+from streamwise.model import RawRecord, Source, Stage, StatusMapping, ValueStream
+from streamwise.normalize.ingest import find_source
 from streamwise.sync import source_statuses, sync_source
 
 app = typer.Typer(help="Connected tools: add them, see how their syncs went.", no_args_is_help=True)
@@ -85,6 +88,88 @@ def list_sources() -> None:
                 error or "",
             )
     console.print(table)
+
+
+def _stored_statuses(session: Session, source: Source) -> list[dict[str, Any]]:
+    """The newest stored payload of each status of the source, in the order Jira sent them."""
+    newest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for raw_id, external_id, payload in session.execute(
+        select(RawRecord.id, RawRecord.external_id, RawRecord.payload).where(
+            RawRecord.source_id == source.id, RawRecord.entity_kind == "status"
+        )
+    ):
+        if external_id not in newest or newest[external_id][0] < raw_id:
+            newest[external_id] = (raw_id, payload)
+    return [payload for _, payload in sorted(newest.values(), key=lambda row: row[0])]
+
+
+def _mapped_statuses(session: Session, source: Source) -> dict[str, str]:
+    """Status name → where the applied configuration maps it for this source."""
+    found: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(
+            StatusMapping.raw_status,
+            StatusMapping.project,
+            StatusMapping.raw_type,
+            StatusMapping.flow_state,
+            ValueStream.key,
+            Stage.name,
+        )
+        .join(ValueStream, ValueStream.id == StatusMapping.value_stream_id)
+        .outerjoin(Stage, Stage.id == StatusMapping.stage_id)
+        .where((StatusMapping.source_id == source.id) | StatusMapping.source_id.is_(None))
+        .order_by(ValueStream.position, StatusMapping.id)
+    )
+    for status, project, raw_type, flow_state, stream, stage in rows:
+        only = ", ".join(
+            f"{what} {value}" for what, value in (("project", project), ("type", raw_type)) if value
+        )
+        place = f"value stream {stream}, stage {stage or '-'} ({flow_state})"
+        found.setdefault(status, []).append(f"{place} for {only}" if only else place)
+    return {status: "; ".join(places) for status, places in found.items()}
+
+
+@app.command("propose-mappings")
+def propose_mappings(
+    name: str = typer.Argument(..., help="The source whose statuses to map."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write the YAML to this file instead of printing it."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite the --output file."),
+) -> None:
+    """Propose stages for a source's statuses, from the categories the tool gives them.
+
+    Prints YAML to check and paste into a value stream of streamwise.yaml; statuses the
+    configuration maps already are listed, not proposed again.
+
+    Example: streamwise source propose-mappings jira --output jira-stages.yaml
+    """
+    from streamwise.connectors.jira.proposal import proposal_yaml, propose_statuses
+
+    if output is not None and output.exists() and not force:
+        raise StreamwiseError(
+            f"{output}: exists already; choose another --output, or add --force to overwrite it"
+        )
+    database = state.database()
+    with database.sessions() as session:
+        source = find_source(session, name)
+        statuses = _stored_statuses(session, source)
+        if not statuses:
+            raise NotFoundError(
+                f"source {name!r} ({source.kind}) has no statuses stored yet; run "
+                f"`streamwise sync --source {name}` first (Jira sources store their statuses)"
+            )
+        proposals = propose_statuses(statuses, _mapped_statuses(session, source))
+    text = proposal_yaml(name, len(statuses), proposals)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    mapped = sum(1 for proposal in proposals if proposal.mapped_to is not None)
+    console.print(
+        f"Wrote stages for {len(proposals) - mapped} statuses to {output} "
+        f"({mapped} mapped already). Check them, then paste them into streamwise.yaml."
+    )
 
 
 def sync_command(

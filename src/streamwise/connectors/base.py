@@ -25,6 +25,7 @@ class EntityKind:
     DEPLOYMENT = "deployment"
     INCIDENT = "incident"
     RELEASE = "release"
+    SPRINT = "sprint"
     ORDER = (
         WORK_ITEM,
         TRANSITION,
@@ -35,6 +36,7 @@ class EntityKind:
         DEPLOYMENT,
         INCIDENT,
         RELEASE,
+        SPRINT,
     )
 
 
@@ -252,6 +254,30 @@ class ReleaseRecord:
     planned_at: datetime | None = None
     released_at: datetime | None = None
     work_items: list[str] = field(default_factory=list)
+    project: str | None = None
+    """The tool's project the release belongs to (a Jira fix version's project): picks the
+    value stream, like a work item's project, when ``value_stream`` is not given."""
+
+    @property
+    def external_id(self) -> str:
+        return self.id
+
+
+@dataclass(slots=True)
+class SprintRecord:
+    id: str
+    name: str
+    state: str
+    """``future``, ``active`` or ``closed``."""
+    board_key: str | None = None
+    board: str | None = None
+    project: str | None = None
+    """The project of the sprint's board: picks the value stream as for work items."""
+    goal: str | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    completed_at: datetime | None = None
+    work_items: list[str] = field(default_factory=list)
 
     @property
     def external_id(self) -> str:
@@ -268,6 +294,7 @@ Record = (
     | DeploymentRecord
     | IncidentRecord
     | ReleaseRecord
+    | SprintRecord
 )
 
 PayloadParser = Callable[[str, Mapping[str, Any], ParseContext], Record | list[Record]]

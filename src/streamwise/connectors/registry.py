@@ -32,6 +32,18 @@ KINDS: dict[str, SourceKind] = {
         "streamwise.connectors.github.records:parse_payload",
         "streamwise.connectors.github.client:GitHubConnector",
     ),
+    "gitlab": SourceKind(
+        "streamwise.connectors.gitlab.records:parse_payload",
+        "streamwise.connectors.gitlab.client:GitLabConnector",
+    ),
+    "git": SourceKind(
+        "streamwise.connectors.git.records:parse_payload",
+        "streamwise.connectors.git.reader:GitConnector",
+    ),
+    "pagerduty": SourceKind(
+        "streamwise.connectors.pagerduty.records:parse_payload",
+        "streamwise.connectors.pagerduty.client:PagerDutyConnector",
+    ),
 }
 SYNCABLE_KINDS = tuple(kind for kind, entry in KINDS.items() if entry.connector)
 

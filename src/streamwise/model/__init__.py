@@ -21,6 +21,7 @@ from streamwise.model.facts import (
 )
 from streamwise.model.releases import Release, ReleaseItem
 from streamwise.model.sources import RawRecord, Source, SyncState
+from streamwise.model.sprints import Sprint, SprintItem, SprintState
 from streamwise.model.streams import (
     Organisation,
     Person,
@@ -58,6 +59,9 @@ __all__ = [
     "ReleaseItem",
     "Review",
     "Source",
+    "Sprint",
+    "SprintItem",
+    "SprintState",
     "Stage",
     "StageInterval",
     "StatusMapping",

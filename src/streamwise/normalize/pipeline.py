@@ -29,6 +29,7 @@ from streamwise.connectors.base import (
     Record,
     ReleaseRecord,
     ReviewRecord,
+    SprintRecord,
     TransitionRecord,
     WorkItemRecord,
 )
@@ -48,6 +49,8 @@ from streamwise.model import (
     ReleaseItem,
     Review,
     Source,
+    Sprint,
+    SprintItem,
     Transition,
     TransitionKind,
     WorkItem,
@@ -69,6 +72,7 @@ COUNTED_KINDS = (
     "deployments",
     "incidents",
     "releases",
+    "sprints",
 )
 R = TypeVar("R", bound=Record)
 RECORD_KINDS: dict[type, str] = {
@@ -81,6 +85,7 @@ RECORD_KINDS: dict[type, str] = {
     DeploymentRecord: EntityKind.DEPLOYMENT,
     IncidentRecord: EntityKind.INCIDENT,
     ReleaseRecord: EntityKind.RELEASE,
+    SprintRecord: EntityKind.SPRINT,
 }
 """Which kind of model row each neutral record becomes (a payload may hold several)."""
 TASK = "normalise"
@@ -190,6 +195,7 @@ class Normaliser:
         self._deployments(parsed[EntityKind.DEPLOYMENT].of(DeploymentRecord))
         self._incidents(parsed[EntityKind.INCIDENT].of(IncidentRecord))
         self._releases(parsed[EntityKind.RELEASE].of(ReleaseRecord))
+        self._sprints(parsed[EntityKind.SPRINT].of(SprintRecord))
         self.report.counts = +self.report.counts
         resolve_references(
             self.session,
@@ -383,7 +389,8 @@ class Normaliser:
         | type[PullRequestWorkItem]
         | type[PullRequestCommit]
         | type[DeploymentChange]
-        | type[ReleaseItem],
+        | type[ReleaseItem]
+        | type[SprintItem],
         owner_column: str,
         owner_ids: list[int],
         rows: list[dict[str, Any]],
@@ -660,6 +667,8 @@ class Normaliser:
             stream_id = (
                 self.mapping.stream_keys.get(release.value_stream) if release.value_stream else None
             )
+            if stream_id is None and release.value_stream is None and release.project:
+                stream_id = self.mapping.stream_for_work(release.project, None, [])
             row.update(
                 name=release.name,
                 version=release.version,
@@ -679,6 +688,41 @@ class Normaliser:
             ReleaseItem, "release_id", [ids[r.external_id] for _, r in records], items
         )
         self.report.counts["releases"] += len(rows)
+        self.progress.advance(TASK, len(rows))
+
+    def _sprints(self, records: Sequence[tuple[int, SprintRecord]]) -> None:
+        if not records:
+            return
+        rows = []
+        for raw_id, sprint in records:
+            row = self._base(raw_id, sprint.external_id)
+            row.update(
+                name=sprint.name,
+                state=sprint.state,
+                board_key=sprint.board_key,
+                board=sprint.board,
+                goal=sprint.goal,
+                start_at=sprint.start_at,
+                end_at=sprint.end_at,
+                completed_at=sprint.completed_at,
+                value_stream_id=(
+                    self.mapping.stream_for_work(sprint.project, None, [])
+                    if sprint.project
+                    else None
+                ),
+            )
+            rows.append(row)
+        upsert(self.session, Sprint, rows)
+        ids = id_map(self.session, Sprint, self.source.id)
+        items = [
+            {"sprint_id": ids[s.external_id], "work_item_key": key}
+            for _, s in records
+            for key in dict.fromkeys(s.work_items)
+        ]
+        self._replace_links(
+            SprintItem, "sprint_id", [ids[s.external_id] for _, s in records], items
+        )
+        self.report.counts["sprints"] += len(rows)
         self.progress.advance(TASK, len(rows))
 
 
@@ -709,6 +753,7 @@ def resolve_references(
         (CommitWorkItem, "commits"),
         (PullRequestWorkItem, "pull_requests"),
         (ReleaseItem, "releases"),
+        (SprintItem, "sprints"),
     ]
     for model, owner in item_links:
         if touched & {"work_items", owner}:

@@ -5,7 +5,9 @@ sorted and paginated by ``Link`` header the way GitHub does, with faults the tes
 
 What was not recorded is made up here in GitHub's documented shape, and says so: the
 repository itself (its default branch), the default branch's history (the commits of the
-merged pull requests stand in for it), deployments with their statuses, and releases.
+merged pull requests stand in for it, in order of commit time), comparisons between two of its
+commits (``/compare/{base}...{head}``, answered from that history, which has no other
+branches), deployments with their statuses, and releases.
 """
 
 import csv
@@ -158,17 +160,31 @@ def _status(deployment: int, identifier: int, state: str, created: str) -> dict[
 
 
 SHIPPED = "0e17530397bcec737dd9a77fc9589a6866ec4f6e"
-"""The last commit of pull request 210 (merged 2022-02-14T13:51:40Z)."""
+"""The last commit of pull request 210 (merged 2022-02-14T13:51:40Z), the newest of the
+default branch."""
+FIRST_PRODUCTION = "1a658c033be78d2dea8db57c166ee4ba3ad951f7"
+"""Committed 2021-07-21, eight commits before ``SHIPPED`` on the default branch."""
+FIRST_STAGING = "efe0bad6c0ab13b54d00909864e34a1060e41d6e"
+"""Committed 2021-10-13, three commits before ``SHIPPED``."""
+FAILED_PRODUCTION = "c4dbfa49d85976eae2937b57db7a17e8c4e5e6ce"
+"""Committed 2022-01-08, two commits before ``SHIPPED``."""
 
 
 def example_deployments() -> tuple[list[dict[str, Any]], dict[int, list[dict[str, Any]]]]:
-    """Made up (nothing recorded): deployments, newest first, and their statuses, newest first."""
+    """Made up (nothing recorded): deployments, newest first, and their statuses, newest first.
+
+    Production succeeds with ``FIRST_PRODUCTION`` (898), fails with ``FAILED_PRODUCTION``
+    (900), succeeds with ``SHIPPED`` (902) and fails with it (904); staging succeeds with
+    ``FIRST_STAGING`` (899) and ``SHIPPED`` (901), then fails (903)."""
     deployments = [
         _deployment(905, SHIPPED, "production", "2022-02-16T09:00:00Z", True),
         _deployment(904, SHIPPED, "production", "2022-02-15T09:00:00Z", True),
         _deployment(903, SHIPPED, "staging", "2022-02-14T15:00:00Z", False),
         _deployment(902, SHIPPED, "production", "2022-02-14T14:00:00Z", False),
         _deployment(901, SHIPPED, "staging", "2022-02-14T13:55:00Z", False),
+        _deployment(900, FAILED_PRODUCTION, "production", "2022-01-09T10:00:00Z", True),
+        _deployment(899, FIRST_STAGING, "staging", "2021-10-14T08:00:00Z", False),
+        _deployment(898, FIRST_PRODUCTION, "production", "2021-07-22T10:00:00Z", True),
     ]
     statuses = {
         905: [],  # older than GitHub keeps statuses: nothing left to tell its outcome
@@ -184,6 +200,15 @@ def example_deployments() -> tuple[list[dict[str, Any]], dict[int, list[dict[str
             _status(902, 9021, "queued", "2022-02-14T14:00:01Z"),
         ],
         901: [_status(901, 9011, "success", "2022-02-14T13:58:00Z")],
+        900: [_status(900, 9001, "failure", "2022-01-09T10:03:00Z")],
+        899: [
+            _status(899, 8992, "inactive", "2022-02-14T13:58:00Z"),
+            _status(899, 8991, "success", "2021-10-14T08:02:00Z"),
+        ],
+        898: [
+            _status(898, 8982, "inactive", "2022-02-14T14:07:30Z"),
+            _status(898, 8981, "success", "2021-07-22T10:04:00Z"),
+        ],
     }
     return deployments, statuses
 
@@ -310,6 +335,38 @@ class FakeGitHub:
         chosen = [c for c in self.commits if not since or _at(committed(c)) >= _at(since)]
         return sorted(chosen, key=committed, reverse=True)
 
+    def history(self) -> list[dict[str, Any]]:
+        """The default branch, oldest commit first (equal commit times keep their order)."""
+        return sorted(self.commits, key=committed)
+
+    def compare(self, base: str, head: str) -> dict[str, Any] | None:
+        """GitHub's comparison of two commits of the default branch (or the branch itself),
+        all its commits (None: GitHub's 404 for a commit it does not know)."""
+        history = self.history()
+        where = {commit["sha"]: index for index, commit in enumerate(history)}
+        where[self.default_branch] = len(history) - 1
+        if base not in where or head not in where:
+            return None
+        start, end = where[base], where[head]
+        ahead = history[start + 1 : end + 1]
+        status = "ahead" if end > start else "identical" if end == start else "behind"
+        url = f"{API}/compare/{base}...{head}"
+        return {
+            "url": url,
+            "html_url": f"https://github.com/{REPOSITORY}/compare/{base}...{head}",
+            "permalink_url": url,
+            "diff_url": f"https://github.com/{REPOSITORY}/compare/{base}...{head}.diff",
+            "patch_url": f"https://github.com/{REPOSITORY}/compare/{base}...{head}.patch",
+            "base_commit": history[start],
+            "merge_base_commit": history[min(start, end)],
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": max(start - end, 0),
+            "total_commits": len(ahead),
+            "commits": ahead,
+            "files": [],
+        }
+
     def list_runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         created = query.get("created", [""])[0]
         chosen = self.runs
@@ -400,6 +457,18 @@ def _handler(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 self._list(path, github.deployments, query)
             elif match := re.fullmatch(rf"{base}/deployments/(\d+)/statuses", path):
                 self._list(path, github.statuses.get(int(match.group(1)), []), query)
+            elif match := re.fullmatch(rf"{base}/compare/([^/]+)\.\.\.([^/]+)", path):
+                comparison = github.compare(match.group(1), match.group(2))
+                if comparison is None:
+                    self._send(404, {"message": "Not Found"})
+                elif "per_page" in query or "page" in query:
+                    # Paged, the commits come a page at a time and the files with the first.
+                    page, headers = github.paginate(path, comparison["commits"], query)
+                    files = comparison["files"] if query.get("page", ["1"])[0] == "1" else []
+                    self._send(200, {**comparison, "commits": page, "files": files}, headers)
+                else:
+                    # Unpaged, GitHub lists at most 250 commits: the most recent ones.
+                    self._send(200, {**comparison, "commits": comparison["commits"][-250:]})
             elif path == f"{base}/releases":
                 self._list(path, github.releases, query)
             else:

@@ -85,6 +85,11 @@ def connector(jira: FakeJira, sleeps: list[float], token: str = TOKEN) -> JiraCo
     return JiraConnector(settings, client)
 
 
+def issue_searches(paths: list[str]) -> list[str]:
+    """Searches for issues with their changelogs (not the key-only searches of fix versions)."""
+    return [path for path in paths if "search/jql" in path and "expand=changelog" in path]
+
+
 def counts(database: Database) -> dict[str, int]:
     with database.sessions() as session:
         return {
@@ -105,12 +110,13 @@ def test_first_sync_backfills_everything_and_a_second_changes_nothing(
     issues = recorded_issues()
     report = sync_source(database, "jira")
     assert report.received["issues"] == 33  # four pages of ten
-    assert sum(1 for path in jira.requests if "search/jql" in path) == 4
+    assert len(issue_searches(jira.requests)) == 4
     found = counts(database)
     assert found["items"] == 33
     assert found["transitions"] == status_changes(issues) == 165
     assert found["facts"] == 33  # derived right away
-    assert found["raw"] == 33 + len(jira.statuses)
+    # 13 projects, 4 fix versions and 32 sprints (see test_agile.py) besides issues and statuses
+    assert found["raw"] == 33 + len(jira.statuses) + 13 + 4 + 32
     with database.sessions() as session:
         ee1 = session.scalars(select(WorkItem).where(WorkItem.external_id == "EE-1")).one()
         assert (ee1.raw_type, ee1.raw_status, ee1.project) == ("故事", "已完成", "EE")
@@ -125,7 +131,7 @@ def test_first_sync_backfills_everything_and_a_second_changes_nothing(
     again = sync_source(database, "jira")
     assert sum(again.stored.values()) == 0
     assert counts(database) == found
-    incremental = [path for path in jira.requests[requests_before:] if "search/jql" in path]
+    incremental = issue_searches(jira.requests[requests_before:])
     assert incremental and all("updated+%3E%3D" in path for path in incremental)
 
 

@@ -16,13 +16,25 @@ twice.
   again). Runs and deployments that have not finished hold the cursor back (for a week at
   most), so their outcome arrives with a later sync.
 - releases: there is no filter; all are read every time (there are few).
+
+A successful deployment also carries what it shipped: GitHub's compare API between the sha of
+the previous successful deployment of the same environment and its own, every page of it,
+stored in its payload (``streamwise_compare``) so that parsing needs no network. The previous
+one is the next older success in the same list (GitHub lists deployments newest first), or,
+for the oldest ones of a read, the one the cursor remembers: under ``"deployed"`` the cursor
+keeps, per repository and environment, the successes the next read will see again — with their
+compare results, so that they are not compared again — and the last one before them. A compare
+that fails is stored as such (``"error"``), does not stop the sync, and holds the cursor back
+like an unfinished deployment, so that the next sync tries again.
 """
 
 import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,14 +42,16 @@ import httpx
 
 from streamwise.connectors.base import EntityKind, FieldError, RawPayload
 from streamwise.connectors.github.records import (
+    COMPARE_KEY,
     FINISHED_DEPLOYMENT_STATES,
+    deployment_environment,
     deployment_status,
     parse_payload,
     run_status,
 )
 from streamwise.connectors.http import RetryPolicy, ToolClient
 from streamwise.connectors.sync_api import Page, SourceSettings
-from streamwise.errors import SourceError
+from streamwise.errors import AuthenticationError, SourceError
 
 API_VERSION = "2022-11-28"
 PAGE_SIZE = 100
@@ -50,6 +64,12 @@ STATUS_RETENTION = timedelta(days=90)
 REPOSITORY_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 RATE_LIMIT_WAIT_S = 3600.0
 """GitHub's hourly quota resets at most an hour ahead: wait that long rather than give up."""
+COMMIT_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+"""What may go into a compare URL: a deployment's sha is a commit id, never a path."""
+DEPLOYED = "deployed"
+"""The part of the deployments cursor remembering successful deployments (no repository name
+can take it: those contain a ``/``)."""
+NO_BASE = "no earlier successful deployment of this environment was seen"
 
 
 def repositories_of(settings: SourceSettings) -> list[str]:
@@ -148,6 +168,13 @@ class RepositoryCursors:
         """True while the first, oldest-first read of a repository is not finished."""
         return isinstance(self.values.get(repository), dict)
 
+    def section(self, name: str) -> dict[str, Any]:
+        """A part of the cursor kept beside the resume points (``DEPLOYED``)."""
+        value = self.values.get(name)
+        if not isinstance(value, dict):
+            value = self.values[name] = {}
+        return value
+
     def set(self, repository: str, moment: datetime | None, backfill: bool = False) -> None:
         if moment is None:
             return
@@ -218,22 +245,15 @@ class GitHubConnector:
                 "or https://<host>/api/v3)?"
             ) from error
 
-    def _pages(
-        self, path: str, params: Mapping[str, Any], key: str | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """The objects of a list, page by page, following ``Link: <…>; rel="next"``."""
+    def _responses(
+        self, path: str, params: Mapping[str, Any]
+    ) -> Iterator[tuple[httpx.Response, Any]]:
+        """Each page's response and JSON body, following ``Link: <…>; rel="next"``."""
         url: str = path
         query: Mapping[str, Any] | None = params
         while True:
             response = self.client.get(url, query)
-            body = self._json(response)
-            items = body.get(key) if key is not None and isinstance(body, Mapping) else body
-            if not isinstance(items, list):
-                wanted = f"an object with a list of {key}" if key else "a list"
-                raise SourceError(
-                    f"source {self.settings.name!r}: {response.request.url} did not answer {wanted}"
-                )
-            yield [item for item in items if isinstance(item, dict)]
+            yield response, self._json(response)
             following = response.links.get("next", {}).get("url")
             if not following:
                 return
@@ -243,6 +263,19 @@ class GitHubConnector:
                     f"host ({following}); not following it with the token"
                 )
             url, query = following, None
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any], key: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The objects of a list (or of the list ``key`` of an object), page by page."""
+        for response, body in self._responses(path, params):
+            items = body.get(key) if key is not None and isinstance(body, Mapping) else body
+            if not isinstance(items, list):
+                wanted = f"an object with a list of {key}" if key else "a list"
+                raise SourceError(
+                    f"source {self.settings.name!r}: {response.request.url} did not answer {wanted}"
+                )
+            yield [item for item in items if isinstance(item, dict)]
 
     def _all(self, path: str) -> list[dict[str, Any]]:
         return [item for page in self._pages(path, {"per_page": PAGE_SIZE}) for item in page]
@@ -409,12 +442,51 @@ class GitHubConnector:
             cursors.set(repository, resume.point())
             yield Page("workflow_runs", [], cursors.dump())
 
-    # -- deployments, with their statuses --------------------------------------------------------
+    # -- deployments, with their statuses and what they shipped ----------------------------------
+    def _compare(self, repository: str, base: str, head: str) -> dict[str, Any]:
+        """The commits ``head`` has that ``base`` has not, oldest first, from GitHub's compare
+        API. ``per_page`` asks for every page (without it GitHub stops at 250 commits); the
+        changed files come along on the first page and are left out. A failure comes back as
+        ``{"error": …}`` instead of stopping the sync: the deployment is worth storing
+        without it."""
+        if base == head:  # a redeployment: nothing to ask
+            return {"status": "identical", "ahead_by": 0, "behind_by": 0, "total_commits": 0,
+                    "commits": []}  # fmt: skip
+        path = f"repos/{repository}/compare/{base}...{head}"
+        first: Mapping[str, Any] | None = None
+        commits: list[str] = []
+        try:
+            for response, body in self._responses(path, {"per_page": PAGE_SIZE}):
+                listed = body.get("commits") if isinstance(body, Mapping) else None
+                if not isinstance(listed, list):
+                    raise SourceError(
+                        f"source {self.settings.name!r}: {response.request.url} did not answer "
+                        "a comparison with a list of commits"
+                    )
+                first = body if first is None else first
+                for commit in listed:
+                    sha = commit.get("sha") if isinstance(commit, Mapping) else None
+                    if isinstance(sha, str) and COMMIT_SHA.fullmatch(sha):
+                        commits.append(sha)
+        except AuthenticationError:
+            raise  # the token cannot read the repository: nothing else will work either
+        except SourceError as error:
+            return {"error": str(error)}
+        summary = first or {}
+        result = {key: summary.get(key) for key in ("status", "ahead_by", "behind_by")}
+        result["total_commits"] = summary.get("total_commits")
+        result["commits"] = list(dict.fromkeys(commits))
+        return result
+
     def _deployments(self, cursors: RepositoryCursors) -> Iterator[Page]:
         now = self._now()
+        deployed = cursors.section(DEPLOYED)
         for repository in self.repositories:
-            since = self._since(cursors, repository)
+            remembered = _remembered(deployed.get(repository))
+            # A cursor from before compare links remembers no bases: read the list once more.
+            since = None if remembered is None else self._since(cursors, repository)
             resume = _Resume(cursors.moment(repository), now - UNFINISHED_GRACE)
+            chain = _Chain(remembered or {}, partial(self._compare, repository))
             path = f"repos/{repository}/deployments"
             for deployments in self._pages(path, {"per_page": PAGE_SIZE}):
                 recent = [
@@ -436,23 +508,23 @@ class GitHubConnector:
                         # Its statuses are gone: nothing to say about its outcome, and a full
                         # sync must not overwrite what an earlier sync saw of it.
                         continue
-                    payloads.append(
-                        RawPayload(
-                            EntityKind.DEPLOYMENT,
-                            f"{repository}/deployments/{identifier}",
-                            {
-                                "repository": repository,
-                                "deployment": deployment,
-                                "statuses": statuses,
-                            },
-                        )
+                    payload = RawPayload(
+                        EntityKind.DEPLOYMENT,
+                        f"{repository}/deployments/{identifier}",
+                        {"repository": repository, "deployment": deployment, "statuses": statuses},
                     )
+                    payloads.extend(chain.add(deployment, statuses, payload))
                     resume.saw(created, finished)
                 yield Page("deployments", payloads, cursors.dump())
                 if len(recent) < len(deployments):
                     break
-            cursors.set(repository, resume.point())
-            yield Page("deployments", [], cursors.dump())
+            payloads = chain.finish()
+            for created in chain.failed:
+                resume.saw(created, False)  # compare again with the next sync
+            point = resume.point()
+            cursors.set(repository, point)
+            deployed[repository] = chain.remember(None if point is None else point - self.overlap)
+            yield Page("deployments", payloads, cursors.dump())
 
     # -- releases ----------------------------------------------------------------------------------
     def _releases(self, cursors: RepositoryCursors) -> Iterator[Page]:
@@ -482,6 +554,158 @@ def _deployment_finished(statuses: list[dict[str, Any]]) -> bool:
         return deployment_status(statuses) in FINISHED_DEPLOYMENT_STATES
     except FieldError:
         return True
+
+
+@dataclass
+class _Success:
+    """A successful deployment of a commit: the base of the next one in its environment."""
+
+    id: int
+    created: datetime
+    sha: str
+    compare: dict[str, Any] | None = None
+    """What was stored as its compare (kept only when GitHub answered)."""
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.created, self.id)
+
+    def dump(self, with_compare: bool) -> dict[str, Any]:
+        found: dict[str, Any] = {"id": self.id, "created_at": self.created.isoformat()}
+        found["sha"] = self.sha
+        if with_compare and self.compare is not None:
+            found["compare"] = self.compare
+        return found
+
+
+def _success(deployment: Mapping[str, Any], statuses: list[dict[str, Any]]) -> _Success | None:
+    """The deployment as a base, when it succeeded in shipping a commit to an environment that
+    lasts: transient ones (review apps) come and go, and each would keep a place in the
+    cursor for good."""
+    if deployment.get("transient_environment") is True:
+        return None
+    identifier, sha = deployment.get("id"), deployment.get("sha")
+    created = _moment(deployment.get("created_at"))
+    if not isinstance(identifier, int) or isinstance(identifier, bool) or created is None:
+        return None
+    if not isinstance(sha, str) or not COMMIT_SHA.fullmatch(sha):
+        return None
+    try:
+        succeeded = deployment_status(statuses) == "success"
+    except FieldError:
+        return None
+    return _Success(identifier, created, sha) if succeeded else None
+
+
+def _remembered(value: Any) -> dict[str, list[_Success]] | None:
+    """The successes a cursor remembers for one repository, per environment (None: the cursor
+    predates them)."""
+    if not isinstance(value, dict):
+        return None
+    found: dict[str, list[_Success]] = {}
+    for environment, entries in value.items():
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            identifier, sha = entry.get("id"), entry.get("sha")
+            created = _moment(entry.get("created_at"))
+            compare = entry.get("compare")
+            if isinstance(identifier, int) and isinstance(sha, str) and created is not None:
+                success = _Success(
+                    identifier, created, sha, compare if isinstance(compare, dict) else None
+                )
+                found.setdefault(str(environment), []).append(success)
+    return found
+
+
+class _Chain:
+    """Links each successful deployment of a repository to the previous successful one of its
+    environment while GitHub lists them newest first: one success per environment waits until
+    the next older success shows up — or the list ends, and the cursor's memory of earlier
+    syncs gives its base — and is handed back ready to store then."""
+
+    def __init__(
+        self,
+        remembered: dict[str, list[_Success]],
+        compare: Callable[[str, str], dict[str, Any]],
+    ) -> None:
+        self.remembered = remembered
+        self.compare = compare
+        self.earlier = {s.id: s for successes in remembered.values() for s in successes}
+        self.read: set[int] = set()
+        self.seen: dict[str, list[_Success]] = {}
+        self.waiting: dict[str, tuple[_Success, RawPayload]] = {}
+        self.failed: list[datetime] = []
+        """Creation times of the deployments whose compare failed."""
+
+    def add(
+        self, deployment: Mapping[str, Any], statuses: list[dict[str, Any]], payload: RawPayload
+    ) -> list[RawPayload]:
+        """Payloads ready to store: this one unless it waits for its base, and the newer one
+        of its environment that waited for it."""
+        if isinstance(deployment.get("id"), int):
+            self.read.add(deployment["id"])
+        success = _success(deployment, statuses)
+        environment = deployment_environment(deployment)
+        if success is None or environment is None:
+            return [payload]
+        ready = []
+        if environment in self.waiting:
+            newer, newer_payload = self.waiting.pop(environment)
+            self._link(newer, newer_payload, success)
+            ready.append(newer_payload)
+        self.waiting[environment] = (success, payload)
+        self.seen.setdefault(environment, []).append(success)
+        return ready
+
+    def finish(self) -> list[RawPayload]:
+        """The oldest success of each environment read, linked to what the cursor remembers."""
+        ready = []
+        for environment, (success, payload) in self.waiting.items():
+            before = [
+                earlier
+                for earlier in self.remembered.get(environment, [])
+                if earlier.id not in self.read and earlier.order < success.order
+            ]
+            base = max(before, key=lambda earlier: earlier.order) if before else None
+            self._link(success, payload, base)
+            ready.append(payload)
+        self.waiting = {}
+        return ready
+
+    def _link(self, success: _Success, payload: RawPayload, base: _Success | None) -> None:
+        if base is None:
+            result: dict[str, Any] = {"base": None, "head": success.sha, "reason": NO_BASE}
+        else:
+            result = {"base": base.sha, "head": success.sha, "base_deployment": base.id}
+            before = self.earlier.get(success.id)
+            known = before.compare if before is not None else None
+            if known is not None and (known.get("base"), known.get("head")) == (
+                base.sha,
+                success.sha,
+            ):
+                result = {**known, "base_deployment": base.id}  # stored before: not asked again
+            else:
+                result.update(self.compare(base.sha, success.sha))
+        if "error" in result:
+            self.failed.append(success.created)
+        else:
+            success.compare = result
+        payload.payload[COMPARE_KEY] = result
+
+    def remember(self, start: datetime | None) -> dict[str, list[dict[str, Any]]]:
+        """Per environment, what the next read (from ``start`` on) needs: the successes it
+        reads again, with their compare results, and the last success before them."""
+        kept: dict[str, list[dict[str, Any]]] = {}
+        for environment in sorted({*self.remembered, *self.seen}):
+            successes = [s for s in self.remembered.get(environment, []) if s.id not in self.read]
+            successes += self.seen.get(environment, [])
+            successes.sort(key=lambda success: success.order)
+            again = [s for s in successes if start is None or s.created >= start]
+            before = [s for s in successes if start is not None and s.created < start]
+            entries = [before[-1].dump(with_compare=False)] if before else []
+            kept[environment] = entries + [success.dump(with_compare=True) for success in again]
+        return kept
 
 
 class _Resume:

@@ -10,7 +10,9 @@ what the user wrote) and the sub-resources read with it:
 - ``work_item``: ``{"repository", "issue", "events"}`` → the issue and one status transition
   per ``closed`` / ``reopened`` event;
 - ``pipeline_run``: ``{"repository", "workflow_run"}``;
-- ``deployment``: ``{"repository", "deployment", "statuses"}``;
+- ``deployment``: ``{"repository", "deployment", "statuses", "streamwise_compare"}``; the
+  last is what GitHub's compare API listed between the previous successful deployment of the
+  environment and this one (``COMPARE_KEY``), present on successful deployments only;
 - ``release``: ``{"repository", "release"}``.
 
 GitHub has no workflow statuses: an issue is ``open``, ``closed`` (completed) or
@@ -68,6 +70,12 @@ DEPLOYMENT_STATES = {
     "in_progress": "running",
 }
 FINISHED_DEPLOYMENT_STATES = frozenset({"success", "failed"})
+COMPARE_KEY = "streamwise_compare"
+"""Where the connector puts the compare between the previous successful deployment of the
+environment and this one: ``{"base", "head", "base_deployment", "status", "ahead_by",
+"behind_by", "total_commits", "commits": [sha, …]}``; ``{"base": null, "head", "reason"}``
+when there is nothing to compare with, and ``"error"`` instead of the result when GitHub
+could not answer. Kept in the payload so that parsing it again needs no network."""
 REVIEW_STATES = {
     "APPROVED": "approved",
     "CHANGES_REQUESTED": "changes_requested",
@@ -394,6 +402,30 @@ def deployment_status(statuses: Sequence[Mapping[str, Any]]) -> str:
     return DEPLOYMENT_STATES[state]
 
 
+def deployment_environment(deployment: Mapping[str, Any]) -> str | None:
+    """The environment a deployment went to (``original_environment`` when GitHub left the
+    other empty)."""
+    return _text(deployment.get("environment")) or _text(deployment.get("original_environment"))
+
+
+def shipped_commits(payload: Mapping[str, Any], sha: str | None) -> tuple[list[str], str]:
+    """(commits, how they were found) for a deployment payload.
+
+    With a compare result for this sha, the commits it listed (``compare_api``). With a compare
+    entry but no result — the first successful deployment of its environment, or GitHub could
+    not answer — none: what it shipped is not known, and its sha alone would pass for the whole
+    range. Without a compare entry (a deployment that did not succeed, or stored before the
+    connector compared), its own sha, as GitHub lists it (``explicit``).
+    """
+    compare = payload.get(COMPARE_KEY)
+    if not isinstance(compare, Mapping):
+        return ([sha] if sha else []), "explicit"
+    listed = compare.get("commits")
+    if compare.get("head") != sha or not isinstance(listed, list):
+        return [], "compare_api"
+    return [commit for commit in listed if isinstance(commit, str) and commit], "compare_api"
+
+
 def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> DeploymentRecord:
     repository = _repository(payload)
     deployment = _object(payload, "deployment")
@@ -401,12 +433,11 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
     statuses = _objects(payload, "statuses")
     status = deployment_status(statuses)
     latest = latest_status(statuses)
-    environment = _text(deployment.get("environment")) or _text(
-        deployment.get("original_environment")
-    )
+    environment = deployment_environment(deployment)
     if environment is None:
         raise FieldError("deployment.environment", f"deployment {identifier} has no environment")
     sha = _text(deployment.get("sha"))
+    commits, commits_method = shipped_commits(payload, sha)
     finished_at = None
     if latest is not None and status in FINISHED_DEPLOYMENT_STATES:
         finished_at = _required_time(latest.get("created_at"), "statuses.created_at", context)
@@ -421,7 +452,8 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
         version=_text(deployment.get("ref")),
         sha=sha,
         finished_at=finished_at,
-        commits=[sha] if sha else [],
+        commits=commits,
+        commits_method=commits_method,
         url=(
             _text(latest.get("log_url")) or _text(latest.get("target_url"))
             if latest is not None

@@ -3,9 +3,15 @@
 An issue is stored as Jira returned it with ``expand=changelog`` (its changelog completed from
 the changelog endpoint when it had more histories than fit in one response). One issue gives
 the work item and one transition per status change or flag change in its histories.
+
+A fix version and a sprint are stored as Jira listed them plus what the sync read around them,
+under keys Jira never uses (``streamwise_…``): the keys of their issues, the version's project
+and the sprint's board. A fix version becomes a release, a sprint a sprint; statuses and
+projects are kept as reference data only.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from streamwise.connectors.base import (
@@ -13,10 +19,20 @@ from streamwise.connectors.base import (
     FieldError,
     ParseContext,
     Record,
+    ReleaseRecord,
+    SprintRecord,
     TransitionRecord,
     WorkItemRecord,
     parse_timestamp,
 )
+
+ISSUE_KEYS_KEY = "streamwise_issue_keys"
+"""Added to a stored fix version or sprint: the keys of its issues when it was synced."""
+PROJECT_KEY_KEY = "streamwise_project_key"
+"""Added to a stored fix version: the key of its project."""
+BOARD_KEY = "streamwise_board"
+"""Added to a stored sprint: its board as Jira lists boards (id, name, type, location)."""
+SPRINT_STATES = ("future", "active", "closed")
 
 FLAG_FIELDS = {"flagged", "impediment"}
 """Changelog fields that mark an issue blocked (Jira's "Flagged" field holds "Impediment")."""
@@ -112,15 +128,94 @@ def _transitions(
     return found
 
 
+def _issue_keys(payload: Mapping[str, Any], what: str) -> list[str]:
+    keys = payload.get(ISSUE_KEYS_KEY) or []
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise FieldError(ISSUE_KEYS_KEY, f"{what}: the issue keys are not a list of strings")
+    return keys
+
+
+def parse_version(version: Mapping[str, Any], context: ParseContext) -> ReleaseRecord:
+    """A fix version as a release. Jira keeps one date, ``releaseDate``: the day it shipped
+    once the version is released, the day it is planned for until then. A date is read as
+    the start of that day in the organisation's time zone."""
+    version_id = version.get("id")
+    if version_id in (None, ""):
+        raise FieldError("id", f"a fix version ({version.get('name')!r}) has no id")
+    name = version.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise FieldError("name", f"fix version {version_id} has no name")
+    day = version.get("releaseDate")
+    moment = parse_timestamp(day, "releaseDate", context) if day else None
+    released = version.get("released") is True
+    project = version.get(PROJECT_KEY_KEY)
+    return ReleaseRecord(
+        id=str(version_id),
+        name=name,
+        version=name,
+        planned_at=None if released else moment,
+        released_at=moment if released else None,
+        work_items=_issue_keys(version, f"fix version {version_id}"),
+        project=str(project) if project else None,
+    )
+
+
+def parse_sprint(sprint: Mapping[str, Any], context: ParseContext) -> SprintRecord:
+    """A sprint. A sprint that has started (active or closed) must say when it started;
+    a closed one says when it was completed, a future one may have no dates at all."""
+    sprint_id = sprint.get("id")
+    if sprint_id in (None, ""):
+        raise FieldError("id", f"a sprint ({sprint.get('name')!r}) has no id")
+    name = sprint.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise FieldError("name", f"sprint {sprint_id} has no name")
+    state = str(sprint.get("state") or "").lower()
+    if state not in SPRINT_STATES:
+        raise FieldError(
+            "state",
+            f"sprint {sprint_id}: {sprint.get('state')!r} is not one of future, active, closed",
+        )
+    if state != "future" and not sprint.get("startDate"):
+        raise FieldError("startDate", f"sprint {sprint_id} is {state} but has no start date")
+
+    def moment(field_name: str) -> datetime | None:
+        value = sprint.get(field_name)
+        return parse_timestamp(value, field_name, context) if value else None
+
+    board = sprint.get(BOARD_KEY)
+    board_id = _name(board, "id") or (
+        str(sprint["originBoardId"]) if sprint.get("originBoardId") is not None else None
+    )
+    location = board.get("location") if isinstance(board, Mapping) else None
+    goal = sprint.get("goal")
+    return SprintRecord(
+        id=str(sprint_id),
+        name=name,
+        state=state,
+        board_key=board_id,
+        board=_name(board, "name"),
+        project=_name(location, "projectKey"),
+        goal=goal if isinstance(goal, str) and goal.strip() else None,
+        start_at=moment("startDate"),
+        end_at=moment("endDate"),
+        completed_at=moment("completeDate"),
+        work_items=_issue_keys(sprint, f"sprint {sprint_id}"),
+    )
+
+
 def parse_payload(
     entity_kind: str, payload: Mapping[str, Any], context: ParseContext
 ) -> Record | list[Record]:
     """The parser normalisation uses for Jira sources."""
     if entity_kind == EntityKind.WORK_ITEM:
         return parse_issue(payload, context)
+    if entity_kind == EntityKind.RELEASE:
+        return parse_version(payload, context)
+    if entity_kind == EntityKind.SPRINT:
+        return parse_sprint(payload, context)
     if entity_kind in REFERENCE_KINDS:
-        return []  # kept for proposing mappings; nothing to put in the model
+        return []  # kept for proposing mappings and counting; nothing to put in the model
     raise KeyError(entity_kind)
 
 
-REFERENCE_KINDS = ("status",)
+REFERENCE_KINDS = ("status", "project")
