@@ -33,7 +33,11 @@ def import_files(
     imported = normalize_ingest.import_files(session, paths, source_name, kind_name, progress)
     normalised = imported.normalised
     derived = derive_changed(
-        session, normalised.touched_items, normalised.touched_services, progress
+        session,
+        normalised.touched_items,
+        normalised.touched_services,
+        progress,
+        since=normalised.changed_since,
     )
     return Ingested(imported, derived)
 

@@ -131,7 +131,12 @@ def _store_page(
             assert parser is not None
             normalised = Normaliser(session, source, parser).run(dict(stored.changed))
             report.errors.extend(normalised.errors)
-            derived = derive_changed(session, normalised.touched_items, normalised.touched_services)
+            derived = derive_changed(
+                session,
+                normalised.touched_items,
+                normalised.touched_services,
+                since=normalised.changed_since,
+            )
             report.items_derived += derived.items
         state = _state(session, source_id, entity)
         if page.cursor is not None:

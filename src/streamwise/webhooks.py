@@ -105,7 +105,12 @@ def _ingest(session: Session, source: Source, payloads: list[RawPayload]) -> Rec
         assert parser is not None
         normalised = Normaliser(session, source, parser).run(dict(stored.changed))
         received.errors = normalised.errors
-        derived = derive_changed(session, normalised.touched_items, normalised.touched_services)
+        derived = derive_changed(
+            session,
+            normalised.touched_items,
+            normalised.touched_services,
+            since=normalised.changed_since,
+        )
         received.items_derived = derived.items
     return received
 

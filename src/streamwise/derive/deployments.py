@@ -187,8 +187,10 @@ def _service_facts(
     incidents: Sequence[IncidentRow[int]],
     commit_times: Mapping[int, int],
     pull_request_of: Mapping[int, PullRequestTimes[int]],
+    shipped_before: set[int] | None = None,
 ) -> tuple[list[DeploymentFactRow], list[ChangeFactRow]]:
-    """:func:`derive_service_facts` on microseconds."""
+    """:func:`derive_service_facts` on microseconds; ``shipped_before``: commits shipped by
+    production deployments before these (when deriving a service from a point on)."""
     ordered = sorted(deployments, key=lambda d: (d.finished_at, d.id))
     production = [d for d in ordered if d.is_production]
     rolled_back = {d.rollback_of for d in production if d.is_rollback and d.rollback_of}
@@ -249,7 +251,7 @@ def _service_facts(
 
     changes: list[ChangeFactRow] = []
     change_counts: dict[int, int] = {}
-    shipped: set[int] = set()
+    shipped: set[int] = set(shipped_before or ())
     pending: list[int] = []
     # A pull request's coding, pickup and review times, worked out once per pull request.
     pr_parts: dict[int, tuple[float | None, float | None, float | None]] = {}
@@ -328,7 +330,8 @@ def derive_deployments(session: Session, services: Iterable[str] | None = None) 
         return _derive_deployments(session, services)
 
 
-def _derive_deployments(session: Session, services: Iterable[str] | None) -> int:
+def _deployment_rows(session: Session, wanted: list[str] | None) -> list[DeploymentRow[int]]:
+    """The finished deployments of ``wanted`` services (None: all)."""
     deployment = table_of(Deployment).c
     query = select(
         deployment.id,
@@ -343,13 +346,10 @@ def _derive_deployments(session: Session, services: Iterable[str] | None) -> int
         deployment.rollback_of_external_id,
         deployment.value_stream_id,
     )
-    wanted = None if services is None else sorted(set(services))
     if wanted is not None:
-        if not wanted:
-            return 0
         query = query.where(deployment.service.in_(wanted))
     # A deployment still running has no outcome yet: it gets its facts once it finishes.
-    rows = [
+    return [
         DeploymentRow(
             row[0],
             row[1],
@@ -366,6 +366,13 @@ def _derive_deployments(session: Session, services: Iterable[str] | None) -> int
         for row in fetch_plain(session, query)
         if row[7] is not None
     ]
+
+
+def _derive_deployments(session: Session, services: Iterable[str] | None) -> int:
+    wanted = None if services is None else sorted(set(services))
+    if wanted is not None and not wanted:
+        return 0
+    rows = _deployment_rows(session, wanted)
     if not rows:
         _delete_facts(session, wanted)
         return 0
@@ -409,7 +416,13 @@ def _derive_deployments(session: Session, services: Iterable[str] | None) -> int
         )
         all_facts.extend(facts)
         all_changes.extend(changes)
+    _write_facts(session, all_facts, all_changes)
+    return len(all_facts)
 
+
+def _write_facts(
+    session: Session, all_facts: list[DeploymentFactRow], all_changes: list[ChangeFactRow]
+) -> None:
     # Rows go in in deployment order (each deployment's changes in the order derived): the
     # primary key, the deployment index and the foreign key look-ups then move forward through
     # their B-trees instead of jumping about (change_facts inserts twice as fast on SQLite).
@@ -431,7 +444,76 @@ def _derive_deployments(session: Session, services: Iterable[str] | None) -> int
         [(*fact, blob) for fact, blob in zip(all_facts, packed, strict=True)],
     )
     insert_tuples(session, ChangeFact, ChangeFactRow._fields, ordered_changes)
-    return len(all_facts)
+
+
+def deployment_window(session: Session, service: str, since: int) -> list[int] | None:
+    """The deployments of ``service`` to derive again when nothing that finished before
+    ``since`` (epoch microseconds) changed; None when the whole service must be derived.
+
+    Facts of a deployment depend on later ones (a rollback naming it, the next success that
+    recovers it) and on earlier ones (commits pending since the previous success, commits
+    already shipped). From the last successful production deployment before ``since`` on,
+    facts may change; that one needs the commits pending since the success before it. So the
+    window starts after that earlier success, whose facts and everything before stay."""
+    rows = _deployment_rows(session, [service])
+    ordered = sorted(rows, key=lambda d: (d.finished_at, d.id))
+    successes = [
+        index
+        for index, d in enumerate(ordered)
+        if d.is_production and d.status == "success" and d.finished_at < since
+    ]
+    if len(successes) < 2:
+        return None
+    return [d.id for d in ordered[successes[-2] + 1 :]]
+
+
+def derive_deployment_windows(session: Session, windows: Mapping[str, Sequence[int]]) -> int:
+    """Derive the deployments :func:`deployment_window` chose, per service, again."""
+    done = 0
+    with cyclic_gc_paused():
+        for service, ids in windows.items():
+            done += _derive_window(session, service, set(ids))
+    return done
+
+
+def _derive_window(session: Session, service: str, window: set[int]) -> int:
+    rows = _deployment_rows(session, [service])
+    inside = [row for row in rows if row.id in window]
+    earlier = {row.id for row in rows if row.id not in window and row.is_production}
+    by_id = {row.id: row for row in inside}
+    change = table_of(DeploymentChange).c
+    shas: set[str] = set()
+    for batch in chunks(sorted(window), 900):
+        query = (
+            select(change.deployment_id, change.commit_id, change.commit_sha)
+            .where(change.deployment_id.in_(list(batch)), change.commit_id.is_not(None))
+            .order_by(change.id)
+        )
+        for deployment_id, commit_id, sha in fetch_plain(session, query):
+            by_id[deployment_id].commits.append(commit_id)
+            shas.add(sha)
+    # Commits the production deployments before the window shipped (found by their indexed
+    # sha): they do not count again, as in a derive of the whole service.
+    shipped_before: set[int] = set()
+    for batch in chunks(sorted(shas), 900):
+        shipped_query = select(change.deployment_id, change.commit_id).where(
+            change.commit_sha.in_(list(batch)), change.commit_id.is_not(None)
+        )
+        shipped_before.update(c for d, c in fetch_plain(session, shipped_query) if d in earlier)
+    commit_ids = sorted({c for row in inside for c in row.commits})
+    facts, changes = _service_facts(
+        inside,
+        _incidents(session, [service]).get(service, []),
+        _commit_times(session, commit_ids),
+        _pull_requests_of(session, commit_ids),
+        shipped_before,
+    )
+    for model in (ChangeFact, DeploymentFact):
+        table = table_of(model)
+        for batch in chunks(sorted(window), 900):
+            session.execute(delete(table).where(table.c.deployment_id.in_(list(batch))))
+    _write_facts(session, facts, changes)
+    return len(facts)
 
 
 def _delete_facts(session: Session, services: list[str] | None) -> None:

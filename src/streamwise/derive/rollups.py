@@ -220,11 +220,18 @@ def _deployment_parts(session: Session, keys: Iterable[Key] | None) -> dict[Key,
     )
 
 
-def deployment_records(session: Session, services: Iterable[str]) -> dict[Key, Parts]:
-    """The roll-up records the current deployment facts of ``services`` contribute."""
+def deployment_records(
+    session: Session, services: Iterable[str], deployment_ids: Iterable[int] = ()
+) -> dict[Key, Parts]:
+    """The roll-up records the current deployment facts of ``services`` and of
+    ``deployment_ids`` (of other services) contribute."""
     deployment = table_of(DeploymentFact).c
     conditions: list[ColumnElement[bool] | None] = [
         deployment.service.in_(list(batch)) for batch in chunks(sorted(set(services)), 900)
+    ]
+    conditions += [
+        deployment.deployment_id.in_(list(batch))
+        for batch in chunks(sorted(set(deployment_ids)), 900)
     ]
     return _deployment_records(session, conditions) if conditions else {}
 

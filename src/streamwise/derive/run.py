@@ -1,12 +1,17 @@
 """Deciding what to derive: what changed, what is missing, or everything."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from streamwise.derive.deployments import derive_deployments
+from streamwise.derive.deployments import (
+    deployment_window,
+    derive_deployment_windows,
+    derive_deployments,
+)
 from streamwise.derive.items import clear_item_facts, derive_items, items_without_facts
 from streamwise.derive.rollups import (
     deployment_records,
@@ -16,6 +21,7 @@ from streamwise.derive.rollups import (
     update_deployment_days,
     update_item_days,
 )
+from streamwise.derive.timeline import to_micros
 from streamwise.model import Deployment, DeploymentFact
 from streamwise.progress import NoProgress, ProgressSink
 
@@ -31,13 +37,16 @@ def derive_changed(
     item_ids: set[int],
     services: set[str],
     progress: ProgressSink | None = None,
+    since: Mapping[str, datetime | None] | None = None,
 ) -> DeriveReport:
-    """Recompute facts for the items and services a normalisation run touched."""
+    """Recompute facts for the items and services a normalisation run touched; ``since``
+    (per service, from the normalisation report) lets a service be derived from the last
+    deployments that can have changed instead of from its beginning."""
     report = DeriveReport()
     if item_ids:
         report.items = _derive_items_and_days(session, item_ids, progress)
     if services:
-        report.deployments = _derive_services_and_days(session, services)
+        report.deployments = _derive_services_and_days(session, services, since or {})
     return report
 
 
@@ -51,10 +60,24 @@ def _derive_items_and_days(
     return count
 
 
-def _derive_services_and_days(session: Session, services: Collection[str]) -> int:
-    before = deployment_records(session, services)
-    count = derive_deployments(session, services)
-    update_deployment_days(session, before, deployment_records(session, services))
+def _derive_services_and_days(
+    session: Session,
+    services: Collection[str],
+    since: Mapping[str, datetime | None] | None = None,
+) -> int:
+    whole: set[str] = set()
+    windows: dict[str, list[int]] = {}
+    for service in services:
+        moment = (since or {}).get(service)
+        window = None if moment is None else deployment_window(session, service, to_micros(moment))
+        if window is None:
+            whole.add(service)
+        else:
+            windows[service] = window
+    window_ids = [deployment_id for ids in windows.values() for deployment_id in ids]
+    before = deployment_records(session, whole, window_ids)
+    count = derive_deployments(session, whole) + derive_deployment_windows(session, windows)
+    update_deployment_days(session, before, deployment_records(session, whole, window_ids))
     return count
 
 

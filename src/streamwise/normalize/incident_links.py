@@ -12,6 +12,7 @@ service's deployments or incidents change, because a late deployment can change 
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,13 +26,16 @@ LATEST_PRODUCTION = "latest_production_deployment"
 MICROS_PER_HOUR = 3_600_000_000
 
 
-def link_incidents(session: Session, rule: IncidentRule, services: Iterable[str] | None) -> None:
+def link_incidents(
+    session: Session, rule: IncidentRule, services: Iterable[str] | None
+) -> list[tuple[str, datetime]]:
     """Resolve explicit causes, then apply ``rule`` to the incidents of ``services`` (None:
-    every service) that name no cause."""
-    _resolve_explicit(session)
+    every service) that name no cause. Returns the deployments (service, started) that
+    gained or lost an incident: their facts change."""
+    changed_deployments = _resolve_explicit(session)
     wanted = None if services is None else sorted(set(services))
     if wanted == []:
-        return
+        return _deployments_started(session, changed_deployments)
     incident = table_of(Incident).c
     query = select(
         incident.id,
@@ -45,7 +49,7 @@ def link_incidents(session: Session, rule: IncidentRule, services: Iterable[str]
         batch_query = query if batch is None else query.where(incident.service.in_(batch))
         rows.extend(fetch_plain(session, batch_query))
     if not rows:
-        return
+        return _deployments_started(session, changed_deployments)
     finished = _production_finishes(session, sorted({row[1] for row in rows})) if rule.infer else {}
     window = None if rule.within_hours is None else int(rule.within_hours * MICROS_PER_HOUR)
     changes = []
@@ -58,6 +62,7 @@ def link_incidents(session: Session, rule: IncidentRule, services: Iterable[str]
         method = LATEST_PRODUCTION if cause is not None else None
         if (cause, method) != (current_id, current_method):
             changes.append({"incident": incident_id, "cause": cause, "method": method})
+            changed_deployments.update(d for d in (cause, current_id) if d is not None)
     if changes:
         session.execute(
             update(table_of(Incident))
@@ -67,11 +72,32 @@ def link_incidents(session: Session, rule: IncidentRule, services: Iterable[str]
             ),
             changes,
         )
+    return _deployments_started(session, changed_deployments)
 
 
-def _resolve_explicit(session: Session) -> None:
+def _deployments_started(session: Session, ids: set[int]) -> list[tuple[str, datetime]]:
+    deployment = table_of(Deployment).c
+    found: list[tuple[str, datetime]] = []
+    for batch in chunks(sorted(ids), 900):
+        query = select(deployment.service, deployment.started_at).where(
+            deployment.id.in_(list(batch))
+        )
+        found.extend((service, started) for service, started in session.execute(query))
+    return found
+
+
+def _resolve_explicit(session: Session) -> set[int]:
+    """Tie incidents to the deployments they name once those are stored; returns them."""
     incident = table_of(Incident).c
     deployment = table_of(Deployment).c
+    open_ids = list(
+        session.scalars(
+            select(incident.id).where(
+                incident.caused_by_deployment_id.is_(None),
+                incident.caused_by_external_id.is_not(None),
+            )
+        )
+    )
     session.execute(
         update(table_of(Incident))
         .where(
@@ -93,6 +119,16 @@ def _resolve_explicit(session: Session) -> None:
         )
         .values(caused_by_method=EXPLICIT)
     )
+    resolved: set[int] = set()
+    for batch in chunks(open_ids, 900):
+        resolved.update(
+            session.scalars(
+                select(incident.caused_by_deployment_id).where(
+                    incident.id.in_(list(batch)), incident.caused_by_deployment_id.is_not(None)
+                )
+            )
+        )
+    return resolved
 
 
 def _production_finishes(

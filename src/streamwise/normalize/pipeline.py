@@ -104,6 +104,18 @@ class NormaliseReport:
     """Work items whose rows or transitions changed: their facts need deriving."""
     touched_services: set[str] = field(default_factory=set)
     """Services whose deployments, incidents or shipped commits changed."""
+    changed_since: dict[str, datetime | None] = field(default_factory=dict)
+    """Per touched service, the earliest moment a deployment's facts can have changed from
+    (None: any, derive the whole service); a derive may start there."""
+
+    def touch_service(self, service: str, since: datetime | None) -> None:
+        self.touched_services.add(service)
+        if service in self.changed_since and self.changed_since[service] is None:
+            return
+        earlier = self.changed_since.get(service, since)
+        self.changed_since[service] = (
+            None if since is None or earlier is None else min(since, earlier)
+        )
 
     def merge(self, other: "NormaliseReport") -> None:
         self.counts.update(other.counts)
@@ -112,7 +124,8 @@ class NormaliseReport:
         self.unassigned_items += other.unassigned_items
         self.errors.extend(other.errors)
         self.touched_items |= other.touched_items
-        self.touched_services |= other.touched_services
+        for service in other.touched_services:
+            self.touch_service(service, other.changed_since.get(service))
 
 
 @dataclass
@@ -197,12 +210,14 @@ class Normaliser:
         self._releases(parsed[EntityKind.RELEASE].of(ReleaseRecord))
         self._sprints(parsed[EntityKind.SPRINT].of(SprintRecord))
         self.report.counts = +self.report.counts
-        resolve_references(
+        relinked = resolve_references(
             self.session,
             set(self.report.counts),  # the kinds that had something to do
             self.mapping.incident_rule,
             self.report.touched_services,
         )
+        for service, started in relinked:
+            self.report.touch_service(service, started)
         return self.report
 
     def _base(self, raw_id: int, external_id: str) -> dict[str, Any]:
@@ -448,7 +463,8 @@ class Normaliser:
                 .join(table_of(DeploymentChange), change.deployment_id == deployment.id)
                 .where(change.commit_sha.in_(shas))
             )
-            self.report.touched_services.update(services)
+            for service in services:
+                self.report.touch_service(service, None)  # lead times anywhere in its history
 
     def _keys_with_method(
         self, *sources: tuple[Sequence[str | None], str]
@@ -621,6 +637,10 @@ class Normaliser:
                 value_stream_id=self.mapping.stream_for_service(deployment.service),
             )
             rows.append(row)
+        earliest = self._stored_moments(
+            Deployment, "started_at", [d.external_id for _, d in records]
+        )
+        targets = self._started_by_external_id([d.rollback_of for _, d in records if d.rollback_of])
         upsert(self.session, Deployment, rows)
         ids = id_map(self.session, Deployment, self.source.id)
         changes = [
@@ -632,8 +652,55 @@ class Normaliser:
             DeploymentChange, "deployment_id", [ids[d.external_id] for _, d in records], changes
         )
         self.report.counts["deployments"] += len(rows)
-        self.report.touched_services.update(d.service for _, d in records)
+        for _, d in records:
+            # From its earliest start, before or now, or that of the deployment it rolls back.
+            moments = [d.started_at, earliest.get(d.external_id)]
+            if d.rollback_of:
+                moments.append(targets.get(d.rollback_of, MISSING))
+            self.report.touch_service(d.service, _earliest(moments))
         self.progress.advance(TASK, len(rows))
+
+    def _stored_moments(
+        self, model: type[Deployment] | type[Incident], column: str, external_ids: list[str]
+    ) -> dict[str, datetime]:
+        """``column`` of the rows of this source about to be replaced, by external id."""
+        table = table_of(model).c
+        found: dict[str, datetime] = {}
+        for batch in chunks(external_ids, 900):
+            query = select(table.external_id, table[column]).where(
+                table.source_id == self.source.id, table.external_id.in_(list(batch))
+            )
+            found.update(
+                {external_id: moment for external_id, moment in self.session.execute(query)}
+            )
+        return found
+
+    def _blamed_deployments(self, external_ids: list[str]) -> list[tuple[str, datetime]]:
+        """The deployments these stored incidents of this source are tied to."""
+        incident = table_of(Incident).c
+        deployment = table_of(Deployment).c
+        found: list[tuple[str, datetime]] = []
+        for batch in chunks(external_ids, 900):
+            query = (
+                select(deployment.service, deployment.started_at)
+                .join(table_of(Incident), incident.caused_by_deployment_id == deployment.id)
+                .where(incident.source_id == self.source.id, incident.external_id.in_(list(batch)))
+            )
+            found.extend((service, started) for service, started in self.session.execute(query))
+        return found
+
+    def _started_by_external_id(self, external_ids: list[str]) -> dict[str, datetime]:
+        """When the deployments named (in any source) started; a rollback changes their facts."""
+        table = table_of(Deployment).c
+        found: dict[str, datetime] = {}
+        for batch in chunks(sorted(set(external_ids)), 900):
+            query = select(table.external_id, table.started_at).where(
+                table.external_id.in_(list(batch))
+            )
+            for external_id, moment in self.session.execute(query):
+                if external_id not in found or moment < found[external_id]:
+                    found[external_id] = moment
+        return found
 
     def _incidents(self, records: Sequence[tuple[int, IncidentRecord]]) -> None:
         rows = []
@@ -653,9 +720,17 @@ class Normaliser:
                 value_stream_id=self.mapping.stream_for_service(incident.service),
             )
             rows.append(row)
+        external_ids = [i.external_id for _, i in records]
+        before = self._stored_moments(Incident, "opened_at", external_ids)
+        blamed = self._blamed_deployments(external_ids)
         upsert(self.session, Incident, rows)
+        for service, started in blamed:  # untied now, tied again (or not) by resolve_references
+            self.report.touch_service(service, started)
         self.report.counts["incidents"] += len(rows)
-        self.report.touched_services.update(i.service for _, i in records if i.service)
+        for _, incident in records:
+            if incident.service:
+                since = _earliest([incident.opened_at, before.get(incident.external_id)])
+                self.report.touch_service(incident.service, since)
         self.progress.advance(TASK, len(rows))
 
     def _releases(self, records: Sequence[tuple[int, ReleaseRecord]]) -> None:
@@ -731,8 +806,9 @@ def resolve_references(
     touched: set[str] | None = None,
     incident_rule: IncidentRule | None = None,
     services: set[str] | None = None,
-) -> None:
-    """Fill in references that could only be made once both ends were known.
+) -> list[tuple[str, datetime]]:
+    """Fill in references that could only be made once both ends were known; returns the
+    deployments (service, started) an incident was tied to or untied from.
 
     Links are kept by natural key (work item key, commit sha, deployment id) so either end may
     arrive first, from any source; this pass joins the ones still open. ``touched`` names the
@@ -775,8 +851,9 @@ def resolve_references(
                 .where(table.commit_id.is_(None))
                 .values(commit_id=by_sha(table.commit_sha))
             )
+    relinked: list[tuple[str, datetime]] = []
     if touched & {"deployments", "incidents"}:
-        link_incidents(session, incident_rule or IncidentRule(), services)
+        relinked = link_incidents(session, incident_rule or IncidentRule(), services)
     if "work_items" in touched:
         parent = table_of(WorkItem).alias("parent")
         session.execute(
@@ -788,3 +865,19 @@ def resolve_references(
                 .scalar_subquery()
             )
         )
+    return relinked
+
+
+MISSING = datetime.max.replace(tzinfo=None)
+
+
+def _earliest(moments: Sequence[datetime | None]) -> datetime | None:
+    """The earliest of ``moments`` as aware UTC (None present: unknown, so None)."""
+    known = []
+    for moment in moments:
+        if moment is None:
+            continue
+        if moment is MISSING:
+            return None  # a rollback of a deployment not (yet) stored: derive it all
+        known.append(moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC")))
+    return min(known) if known else None
