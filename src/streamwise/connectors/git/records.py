@@ -33,6 +33,7 @@ from streamwise.connectors.base import (
     ReleaseRecord,
     parse_timestamp,
 )
+from streamwise.connectors.values import text_or_none
 
 SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 """A full object name: SHA-1 (40 hex digits) or SHA-256 (64)."""
@@ -40,12 +41,8 @@ UNREADABLE_DATES = frozenset({"%aI", "%cI"})
 """What ``git log`` prints instead of a date it cannot read from the commit object."""
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _required_text(payload: Mapping[str, Any], key: str) -> str:
-    value = _text(payload.get(key))
+    value = text_or_none(payload.get(key))
     if value is None:
         raise FieldError(key, f"{key} is missing")
     return value
@@ -84,9 +81,9 @@ def parse_commit(payload: Mapping[str, Any], context: ParseContext) -> CommitRec
         committed_at=_time(committer.get("date"), "committer.date", context),
         # The e-mail is git's stable identity (names get spelled many ways); map it to a
         # person under ``identities`` with the source's name.
-        author=_text(author.get("email")) or _text(author.get("name")),
+        author=text_or_none(author.get("email")) or text_or_none(author.get("name")),
         message=str(payload.get("message") or ""),
-        branch=_text(payload.get("merged_branch")) or _text(payload.get("branch")),
+        branch=text_or_none(payload.get("merged_branch")) or text_or_none(payload.get("branch")),
     )
 
 
@@ -107,8 +104,8 @@ def parse_release(payload: Mapping[str, Any], context: ParseContext) -> ReleaseR
     return ReleaseRecord(
         id=_tag_id(payload),
         name=tag,
-        version=_text(payload.get("version")) or tag,
-        value_stream=_text(payload.get("value_stream")),
+        version=text_or_none(payload.get("version")) or tag,
+        value_stream=text_or_none(payload.get("value_stream")),
         released_at=tag_time(payload, context),
     )
 
@@ -131,7 +128,7 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
         started_at=at,
         finished_at=at,
         production=None,  # the organisation's production environments decide
-        version=_text(payload.get("version")) or tag,
+        version=text_or_none(payload.get("version")) or tag,
         sha=_sha(payload, "sha"),
         commits=list(commits),
         commits_method="git_range",

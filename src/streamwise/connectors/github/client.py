@@ -51,6 +51,7 @@ from streamwise.connectors.github.records import (
 )
 from streamwise.connectors.http import RetryPolicy, ToolClient
 from streamwise.connectors.sync_api import Page, SourceSettings
+from streamwise.connectors.values import api_moment, api_time, latest_of
 from streamwise.errors import AuthenticationError, SourceError
 
 API_VERSION = "2022-11-28"
@@ -125,26 +126,6 @@ def _credential_hint(settings: SourceSettings) -> str:
     )
 
 
-def _moment(value: Any) -> datetime | None:
-    """A GitHub timestamp (``2025-03-01T12:00:00Z``) as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _latest(current: datetime | None, *candidates: datetime | None) -> datetime | None:
-    found = [moment for moment in (current, *candidates) if moment is not None]
-    return max(found) if found else None
-
-
-def _github_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class RepositoryCursors:
     """One entity's resume points, one per repository, as kept in the sync state."""
 
@@ -162,7 +143,7 @@ class RepositoryCursors:
         value = self.values.get(repository)
         if isinstance(value, dict):
             value = value.get("backfill")
-        return _moment(value)
+        return api_moment(value)
 
     def backfilling(self, repository: str) -> bool:
         """True while the first, oldest-first read of a repository is not finished."""
@@ -321,10 +302,10 @@ class GitHubConnector:
             wanted = [
                 pull
                 for pull in pulls
-                if since is None or (_moment(pull.get("updated_at")) or since) >= since
+                if since is None or (api_moment(pull.get("updated_at")) or since) >= since
             ]
             payloads = [self._pull_request(repository, pull) for pull in wanted]
-            latest = _latest(latest, *(_moment(pull.get("updated_at")) for pull in pulls))
+            latest = latest_of(latest, *(api_moment(pull.get("updated_at")) for pull in pulls))
             cursors.set(repository, latest, backfill=True)
             yield Page("pull_requests", payloads, cursors.dump())
         cursors.set(repository, latest)
@@ -337,8 +318,10 @@ class GitHubConnector:
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE_SIZE}
         latest = cursors.moment(repository)
         for pulls in self._pages(f"repos/{repository}/pulls", params):
-            recent = [pull for pull in pulls if (_moment(pull.get("updated_at")) or since) >= since]
-            latest = _latest(latest, *(_moment(pull.get("updated_at")) for pull in recent))
+            recent = [
+                pull for pull in pulls if (api_moment(pull.get("updated_at")) or since) >= since
+            ]
+            latest = latest_of(latest, *(api_moment(pull.get("updated_at")) for pull in recent))
             payloads = [self._pull_request(repository, pull) for pull in recent]
             yield Page("pull_requests", payloads, cursors.dump())
             if len(recent) < len(pulls):
@@ -363,7 +346,7 @@ class GitHubConnector:
             params: dict[str, Any] = {"sha": branch, "per_page": PAGE_SIZE}
             since = self._since(cursors, repository)
             if since is not None:
-                params["since"] = _github_time(since)
+                params["since"] = api_time(since)
             latest = cursors.moment(repository)
             for commits in self._pages(f"repos/{repository}/commits", params):
                 payloads = []
@@ -378,7 +361,7 @@ class GitHubConnector:
                     detail = commit.get("commit")
                     committer = detail.get("committer") if isinstance(detail, Mapping) else None
                     if isinstance(committer, Mapping):
-                        latest = _latest(latest, _moment(committer.get("date")))
+                        latest = latest_of(latest, api_moment(committer.get("date")))
                 yield Page("commits", payloads, cursors.dump())
             cursors.set(repository, latest)
             yield Page("commits", [], cursors.dump())
@@ -394,12 +377,12 @@ class GitHubConnector:
             }
             since = self._since(cursors, repository)
             if since is not None:
-                params["since"] = _github_time(since)
+                params["since"] = api_time(since)
             latest = cursors.moment(repository)
             for issues in self._pages(f"repos/{repository}/issues", params):
                 payloads = []
                 for issue in issues:
-                    latest = _latest(latest, _moment(issue.get("updated_at")))
+                    latest = latest_of(latest, api_moment(issue.get("updated_at")))
                     if "pull_request" in issue:
                         continue  # GitHub lists pull requests among issues; read as such above
                     number = issue.get("number")
@@ -437,7 +420,7 @@ class GitHubConnector:
                             {"repository": repository, "workflow_run": run},
                         )
                     )
-                    resume.saw(_moment(run.get("created_at")), _run_finished(run))
+                    resume.saw(api_moment(run.get("created_at")), _run_finished(run))
                 yield Page("workflow_runs", payloads, cursors.dump())
             cursors.set(repository, resume.point())
             yield Page("workflow_runs", [], cursors.dump())
@@ -492,11 +475,11 @@ class GitHubConnector:
                 recent = [
                     deployment
                     for deployment in deployments
-                    if since is None or (_moment(deployment.get("created_at")) or since) >= since
+                    if since is None or (api_moment(deployment.get("created_at")) or since) >= since
                 ]
                 payloads = []
                 for deployment in recent:
-                    created = _moment(deployment.get("created_at"))
+                    created = api_moment(deployment.get("created_at"))
                     identifier = deployment.get("id")
                     statuses = (
                         self._all(f"{path}/{identifier}/statuses")
@@ -585,7 +568,7 @@ def _success(deployment: Mapping[str, Any], statuses: list[dict[str, Any]]) -> _
     if deployment.get("transient_environment") is True:
         return None
     identifier, sha = deployment.get("id"), deployment.get("sha")
-    created = _moment(deployment.get("created_at"))
+    created = api_moment(deployment.get("created_at"))
     if not isinstance(identifier, int) or isinstance(identifier, bool) or created is None:
         return None
     if not isinstance(sha, str) or not COMMIT_SHA.fullmatch(sha):
@@ -608,7 +591,7 @@ def _remembered(value: Any) -> dict[str, list[_Success]] | None:
             if not isinstance(entry, dict):
                 continue
             identifier, sha = entry.get("id"), entry.get("sha")
-            created = _moment(entry.get("created_at"))
+            created = api_moment(entry.get("created_at"))
             compare = entry.get("compare")
             if isinstance(identifier, int) and isinstance(sha, str) and created is not None:
                 success = _Success(
@@ -720,7 +703,7 @@ class _Resume:
     def saw(self, created: datetime | None, finished: bool) -> None:
         if created is None:
             return
-        self.newest = _latest(self.newest, created)
+        self.newest = latest_of(self.newest, created)
         if not finished and created >= self.abandoned_before:
             self.unfinished = created if self.unfinished is None else min(self.unfinished, created)
 

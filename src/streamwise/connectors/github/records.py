@@ -41,6 +41,7 @@ from streamwise.connectors.base import (
     WorkItemRecord,
     parse_timestamp,
 )
+from streamwise.connectors.values import text_or_none
 
 CLOSING_REFERENCE = re.compile(
     r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+"
@@ -105,13 +106,9 @@ def _optional_object(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _login(user: Any) -> str | None:
     """A user's login; None for a deleted account (GitHub sends ``null``)."""
-    return _text(user.get("login")) if isinstance(user, Mapping) else None
+    return text_or_none(user.get("login")) if isinstance(user, Mapping) else None
 
 
 def _number(value: Any, field_name: str) -> int:
@@ -144,7 +141,7 @@ def _repository(payload: Mapping[str, Any]) -> str:
 
 
 def _branch(ref: Any) -> str | None:
-    return _text(ref.get("ref")) if isinstance(ref, Mapping) else None
+    return text_or_none(ref.get("ref")) if isinstance(ref, Mapping) else None
 
 
 # -- pull requests ---------------------------------------------------------------------------------
@@ -163,7 +160,7 @@ def parse_commit(
     repository: str, commit: Mapping[str, Any], context: ParseContext, where: str = "commit."
 ) -> CommitRecord:
     """A commit as the commits endpoints list it (``sha``, ``commit.author``, ``author``)."""
-    sha = _text(commit.get("sha"))
+    sha = text_or_none(commit.get("sha"))
     if sha is None:
         raise FieldError(f"{where}sha", "a commit has no sha")
     detail = _object(commit, "commit", where)
@@ -177,7 +174,7 @@ def parse_commit(
         sha=sha,
         authored_at=_required_time(authored, field_name, context),
         committed_at=_required_time(committed, f"{where}commit.committer.date", context),
-        author=_login(commit.get("author")) or _text(author.get("name")),
+        author=_login(commit.get("author")) or text_or_none(author.get("name")),
         message=str(detail.get("message") or ""),
     )
 
@@ -208,7 +205,7 @@ def parse_pull_request(payload: Mapping[str, Any], context: ParseContext) -> lis
         parse_commit(repository, commit, context, "commits.")
         for commit in _objects(payload, "commits")
     ]
-    body = _text(pull.get("body"))
+    body = text_or_none(pull.get("body"))
     state = str(pull.get("state") or "").lower()
     closed_at = _time(pull.get("closed_at"), "pull_request.closed_at", context)
     record = PullRequestRecord(
@@ -222,10 +219,10 @@ def parse_pull_request(payload: Mapping[str, Any], context: ParseContext) -> lis
         merged_at=merged_at,
         closed_at=closed_at,
         # Before the merge GitHub names a test merge commit here; it means nothing yet.
-        merge_commit_sha=_text(pull.get("merge_commit_sha")) if merged_at else None,
+        merge_commit_sha=text_or_none(pull.get("merge_commit_sha")) if merged_at else None,
         base_branch=_branch(pull.get("base")),
         head_branch=_branch(pull.get("head")),
-        url=_text(pull.get("html_url")),
+        url=text_or_none(pull.get("html_url")),
         commits=[commit.sha for commit in commits],
         work_items=closing_references(repository, body),
     )
@@ -256,7 +253,7 @@ def _labels(issue: Mapping[str, Any]) -> list[str]:
 def _issue_type(issue: Mapping[str, Any]) -> str:
     """GitHub's issue type (``type.name``) where the organisation uses them, else ``Issue``."""
     kind = issue.get("type")
-    if isinstance(kind, Mapping) and _text(kind.get("name")):
+    if isinstance(kind, Mapping) and text_or_none(kind.get("name")):
         return str(kind["name"])
     return "Issue"
 
@@ -281,7 +278,7 @@ def parse_issue(payload: Mapping[str, Any], context: ParseContext) -> list[Recor
         updated_at=_time(issue.get("updated_at"), "issue.updated_at", context),
         assignee=_login(issue.get("assignee")) or next(filter(None, map(_login, assignees)), None),
         labels=_labels(issue),
-        url=_text(issue.get("html_url")),
+        url=text_or_none(issue.get("html_url")),
     )
     records: list[Record] = [item]
     records.extend(_status_changes(key, _objects(payload, "events"), context))
@@ -357,19 +354,21 @@ def parse_workflow_run(payload: Mapping[str, Any], context: ParseContext) -> Pip
     started = run.get("run_started_at") or run.get("created_at")
     return PipelineRunRecord(
         id=f"{repository}/actions/runs/{identifier}",
-        name=_text(run.get("name")) or _text(run.get("path")) or f"workflow {identifier}",
+        name=text_or_none(run.get("name"))
+        or text_or_none(run.get("path"))
+        or f"workflow {identifier}",
         status=status,
         started_at=_required_time(started, "workflow_run.created_at", context),
         repository=repository,
-        sha=_text(run.get("head_sha")),
-        branch=_text(run.get("head_branch")),
+        sha=text_or_none(run.get("head_sha")),
+        branch=text_or_none(run.get("head_branch")),
         # Runs carry no completion time; their last update is when they finished.
         finished_at=(
             None
             if status == "running"
             else _time(run.get("updated_at"), "workflow_run.updated_at", context)
         ),
-        url=_text(run.get("html_url")),
+        url=text_or_none(run.get("html_url")),
     )
 
 
@@ -405,7 +404,9 @@ def deployment_status(statuses: Sequence[Mapping[str, Any]]) -> str:
 def deployment_environment(deployment: Mapping[str, Any]) -> str | None:
     """The environment a deployment went to (``original_environment`` when GitHub left the
     other empty)."""
-    return _text(deployment.get("environment")) or _text(deployment.get("original_environment"))
+    return text_or_none(deployment.get("environment")) or text_or_none(
+        deployment.get("original_environment")
+    )
 
 
 def shipped_commits(payload: Mapping[str, Any], sha: str | None) -> tuple[list[str], str]:
@@ -436,7 +437,7 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
     environment = deployment_environment(deployment)
     if environment is None:
         raise FieldError("deployment.environment", f"deployment {identifier} has no environment")
-    sha = _text(deployment.get("sha"))
+    sha = text_or_none(deployment.get("sha"))
     commits, commits_method = shipped_commits(payload, sha)
     finished_at = None
     if latest is not None and status in FINISHED_DEPLOYMENT_STATES:
@@ -449,13 +450,13 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
         started_at=_required_time(deployment.get("created_at"), "deployment.created_at", context),
         # GitHub's flag only says yes reliably; otherwise the environment-name rule decides.
         production=True if deployment.get("production_environment") is True else None,
-        version=_text(deployment.get("ref")),
+        version=text_or_none(deployment.get("ref")),
         sha=sha,
         finished_at=finished_at,
         commits=commits,
         commits_method=commits_method,
         url=(
-            _text(latest.get("log_url")) or _text(latest.get("target_url"))
+            text_or_none(latest.get("log_url")) or text_or_none(latest.get("target_url"))
             if latest is not None
             else None
         ),
@@ -467,10 +468,10 @@ def parse_release(payload: Mapping[str, Any], context: ParseContext) -> ReleaseR
     repository = _repository(payload)
     release = _object(payload, "release")
     identifier = _identifier(release.get("id"), "release.id")
-    tag = _text(release.get("tag_name"))
+    tag = text_or_none(release.get("tag_name"))
     return ReleaseRecord(
         id=f"{repository}/releases/{identifier}",
-        name=_text(release.get("name")) or tag or identifier,
+        name=text_or_none(release.get("name")) or tag or identifier,
         version=tag,
         released_at=_time(release.get("published_at"), "release.published_at", context),
     )

@@ -33,6 +33,7 @@ from streamwise.connectors.gitlab.records import (
 )
 from streamwise.connectors.http import RetryPolicy, ToolClient
 from streamwise.connectors.sync_api import Page, SourceSettings
+from streamwise.connectors.values import api_moment, api_time, latest_of
 from streamwise.errors import SourceError
 
 API_ROOT = "/api/v4"
@@ -131,26 +132,6 @@ def make_client(
     )
 
 
-def _moment(value: Any) -> datetime | None:
-    """A GitLab API timestamp (``2025-03-01T12:00:00.000Z``) as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _latest(current: datetime | None, *candidates: datetime | None) -> datetime | None:
-    found = [moment for moment in (current, *candidates) if moment is not None]
-    return max(found) if found else None
-
-
-def _gitlab_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class ProjectCursors:
     """One entity's resume points, one per project (as written in the options)."""
 
@@ -165,7 +146,7 @@ class ProjectCursors:
                 self.values = {str(k): str(v) for k, v in loaded.items() if isinstance(v, str)}
 
     def moment(self, project: str) -> datetime | None:
-        return _moment(self.values.get(project))
+        return api_moment(self.values.get(project))
 
     def set(self, project: str, moment: datetime | None) -> None:
         if moment is not None:
@@ -306,10 +287,10 @@ class GitLabConnector:
         }
         since = self._since(cursors, project)
         if since is not None:
-            params["updated_after"] = _gitlab_time(since)
+            params["updated_after"] = api_time(since)
         latest = cursors.moment(project)
         for items in self._pages(f"{self._path(project)}/{resource}", params):
-            latest = _latest(latest, *(_moment(item.get("updated_at")) for item in items))
+            latest = latest_of(latest, *(api_moment(item.get("updated_at")) for item in items))
             yield items, latest
 
     # -- issues, with their state and label events -----------------------------------------
@@ -386,7 +367,7 @@ class GitLabConnector:
             params: dict[str, Any] = {"ref_name": branch, "per_page": PAGE_SIZE}
             since = self._since(cursors, project)
             if since is not None:
-                params["since"] = _gitlab_time(since)
+                params["since"] = api_time(since)
             latest = cursors.moment(project)
             for commits in self._pages(f"{self._path(project)}/repository/commits", params):
                 payloads = [
@@ -397,7 +378,7 @@ class GitLabConnector:
                     )
                     for commit in commits
                 ]
-                latest = _latest(latest, *(_moment(c.get("committed_date")) for c in commits))
+                latest = latest_of(latest, *(api_moment(c.get("committed_date")) for c in commits))
                 yield Page("commits", payloads, cursors.dump())
             cursors.set(project, latest)
             yield Page("commits", [], cursors.dump())

@@ -44,6 +44,7 @@ from streamwise.connectors.base import (
     WorkItemRecord,
     parse_timestamp,
 )
+from streamwise.connectors.values import text_or_none
 
 DEFAULT_STATUS_LABEL_PREFIX = "workflow::"
 DEFAULT_TYPE_LABEL_PREFIX = "type::"
@@ -113,13 +114,9 @@ def _objects(container: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)]
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _username(user: Any) -> str | None:
     """A user's username; None when GitLab sends no user."""
-    return _text(user.get("username")) if isinstance(user, Mapping) else None
+    return text_or_none(user.get("username")) if isinstance(user, Mapping) else None
 
 
 def _number(value: Any, field_name: str) -> int:
@@ -197,7 +194,7 @@ def _issue_type(issue: Mapping[str, Any], labels: list[str], type_prefix: str) -
     for label in labels:
         if type_prefix and label.startswith(type_prefix) and label[len(type_prefix) :]:
             return label[len(type_prefix) :]
-    kind = _text(issue.get("issue_type")) or _text(issue.get("type")) or "issue"
+    kind = text_or_none(issue.get("issue_type")) or text_or_none(issue.get("type")) or "issue"
     return kind.replace("_", " ").capitalize()
 
 
@@ -233,7 +230,7 @@ def _status_changes(
         at = _required_time(event.get("created_at"), "state_events.created_at", context)
         timed.append((at, 2, event))
     for event in label_events:
-        name = _text(_optional_object(event.get("label")).get("name"))
+        name = text_or_none(_optional_object(event.get("label")).get("name"))
         if name is None or not prefix or not name.startswith(prefix) or name == prefix:
             continue  # a deleted label (GitLab sends null) or one that is not a status
         at = _required_time(event.get("created_at"), "label_events.created_at", context)
@@ -298,7 +295,7 @@ def parse_issue(payload: Mapping[str, Any], context: ParseContext) -> list[Recor
         updated_at=_time(issue.get("updated_at"), "issue.updated_at", context),
         assignee=next(filter(None, assignees), None) or _username(issue.get("assignee")),
         labels=labels,
-        url=_text(issue.get("web_url")),
+        url=text_or_none(issue.get("web_url")),
     )
     changes, current = _status_changes(
         key,
@@ -341,7 +338,7 @@ def parse_commit(
     project: str, commit: Mapping[str, Any], context: ParseContext, where: str = "commit."
 ) -> CommitRecord:
     """A commit as GitLab's commit lists give it (``id``, ``authored_date``, ``author_name``)."""
-    sha = _text(commit.get("id"))
+    sha = text_or_none(commit.get("id"))
     if sha is None:
         raise FieldError(f"{where}id", f"{where}id is missing: a commit without its sha")
     authored = commit.get("authored_date") or commit.get("created_at")
@@ -351,7 +348,7 @@ def parse_commit(
         sha=sha,
         authored_at=_required_time(authored, f"{where}authored_date", context),
         committed_at=_required_time(committed, f"{where}committed_date", context),
-        author=_text(commit.get("author_name")),
+        author=text_or_none(commit.get("author_name")),
         message=str(commit.get("message") or commit.get("title") or ""),
     )
 
@@ -433,7 +430,7 @@ def parse_merge_request(payload: Mapping[str, Any], context: ParseContext) -> li
         raise FieldError("merge_request.state", f"unknown merge request state {state!r}")
     merged_at = _time(merge_request.get("merged_at"), "merge_request.merged_at", context)
     merged = state == "merged" or merged_at is not None
-    description = _text(merge_request.get("description"))
+    description = text_or_none(merge_request.get("description"))
     author = _username(merge_request.get("author"))
     record = PullRequestRecord(
         repository=project,
@@ -449,15 +446,15 @@ def parse_merge_request(payload: Mapping[str, Any], context: ParseContext) -> li
         closed_at=_time(merge_request.get("closed_at"), "merge_request.closed_at", context),
         # A fast-forward merge makes no merge commit: then the head (or squash) commit landed.
         merge_commit_sha=(
-            _text(merge_request.get("merge_commit_sha"))
-            or _text(merge_request.get("squash_commit_sha"))
-            or _text(merge_request.get("sha"))
+            text_or_none(merge_request.get("merge_commit_sha"))
+            or text_or_none(merge_request.get("squash_commit_sha"))
+            or text_or_none(merge_request.get("sha"))
             if merged
             else None
         ),
-        base_branch=_text(merge_request.get("target_branch")),
-        head_branch=_text(merge_request.get("source_branch")),
-        url=_text(merge_request.get("web_url")),
+        base_branch=text_or_none(merge_request.get("target_branch")),
+        head_branch=text_or_none(merge_request.get("source_branch")),
+        url=text_or_none(merge_request.get("web_url")),
         commits=[commit.sha for commit in commits],
         work_items=closing_references(project, description),
     )
@@ -489,14 +486,14 @@ def parse_pipeline(payload: Mapping[str, Any], context: ParseContext) -> Pipelin
         )
     return PipelineRunRecord(
         id=f"{project}/pipelines/{identifier}",
-        name=_text(pipeline.get("name")) or "pipeline",
+        name=text_or_none(pipeline.get("name")) or "pipeline",
         status=status,
         started_at=_required_time(started, "pipeline.created_at", context),
         repository=project,
-        sha=_text(pipeline.get("sha")),
-        branch=_text(pipeline.get("ref")),
+        sha=text_or_none(pipeline.get("sha")),
+        branch=text_or_none(pipeline.get("ref")),
         finished_at=finished,
-        url=_text(pipeline.get("web_url")),
+        url=text_or_none(pipeline.get("web_url")),
     )
 
 
@@ -525,7 +522,7 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
     status = deployment_status(deployment)
     named = _optional_object(deployment.get("environment"))
     listed = _optional_object(payload.get("environment"))
-    environment = _text(named.get("name")) or _text(listed.get("name"))
+    environment = text_or_none(named.get("name")) or text_or_none(listed.get("name"))
     if environment is None:
         raise FieldError(
             "deployment.environment.name", f"deployment {identifier} names no environment"
@@ -540,30 +537,30 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
             "deployment.finished_at",
             context,
         )
-    sha = _text(deployment.get("sha"))
+    sha = text_or_none(deployment.get("sha"))
     commits, method = ([sha] if sha else []), "explicit"
     compare = payload.get("streamwise_compare")
     if isinstance(compare, Mapping) and compare.get("to") == sha:
         listed_commits = _objects(compare, "commits")
-        commits = [str(commit["id"]) for commit in listed_commits if _text(commit.get("id"))]
+        commits = [str(commit["id"]) for commit in listed_commits if text_or_none(commit.get("id"))]
         method = "compare_api"
     return DeploymentRecord(
         id=f"{project}/deployments/{identifier}",
-        service=_text(options.get("service")) or project,
+        service=text_or_none(options.get("service")) or project,
         environment=environment,
         status=status,
         started_at=started or created,
         production=_production(
-            _text(listed.get("tier")) or _text(named.get("tier")),
+            text_or_none(listed.get("tier")) or text_or_none(named.get("tier")),
             environment,
             options.get("production_environments"),
         ),
-        version=_text(deployment.get("ref")),
+        version=text_or_none(deployment.get("ref")),
         sha=sha,
         finished_at=finished,
         commits=commits,
         commits_method=method,
-        url=_text(job.get("web_url")) or _text(named.get("external_url")),
+        url=text_or_none(job.get("web_url")) or text_or_none(named.get("external_url")),
     )
 
 
@@ -571,14 +568,14 @@ def parse_deployment(payload: Mapping[str, Any], context: ParseContext) -> Deplo
 def parse_release(payload: Mapping[str, Any], context: ParseContext) -> ReleaseRecord:
     project = _project(payload)
     release = _object(payload, "release")
-    tag = _text(release.get("tag_name"))
+    tag = text_or_none(release.get("tag_name"))
     if tag is None:
         raise FieldError("release.tag_name", "a release without its tag")
     at = _time(release.get("released_at"), "release.released_at", context)
     upcoming = release.get("upcoming_release") is True
     return ReleaseRecord(
         id=f"{project}/releases/{tag}",
-        name=_text(release.get("name")) or tag,
+        name=text_or_none(release.get("name")) or tag,
         version=tag,
         # An upcoming release is dated in the future: planned then, not released yet.
         planned_at=at if upcoming else None,

@@ -38,6 +38,7 @@ from streamwise.connectors.pagerduty.records import (
     parse_payload,
 )
 from streamwise.connectors.sync_api import Page, SourceSettings
+from streamwise.connectors.values import api_moment, api_time, text_or_none
 from streamwise.errors import SourceError
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -58,29 +59,10 @@ RATE_LIMIT_WAIT_S = 120.0
 """PagerDuty's quotas are per minute: a wait it asks for is never long."""
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _moment(value: Any) -> datetime | None:
-    """A PagerDuty timestamp (``2025-03-01T12:00:00Z``) as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _pagerduty_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _external_id(incident: Mapping[str, Any]) -> str:
     """The incident's id; an incident without one still gets a stable key, so it is stored
     (with its parse error) instead of stopping the sync."""
-    identifier = _text(incident.get("id"))
+    identifier = text_or_none(incident.get("id"))
     if identifier:
         return identifier
     number = incident.get("incident_number")
@@ -148,7 +130,7 @@ def _since(settings: SourceSettings) -> datetime | None:
         moment = datetime(value.year, value.month, value.day)
     else:
         text = str(value).strip()
-        moment = _moment(text + "T00:00:00" if len(text) == 10 else text)
+        moment = api_moment(text + "T00:00:00" if len(text) == 10 else text)
     if moment is None:
         raise SourceError(
             f"source {settings.name!r}: option since is {value!r}, not a date such as 2020-01-01"
@@ -194,7 +176,7 @@ class IncidentCursor:
             except ValueError:
                 loaded = None
         if isinstance(loaded, dict):
-            self.position = _moment(loaded.get("position"))
+            self.position = api_moment(loaded.get("position"))
             found = loaded.get("open")
             if isinstance(found, list):
                 self.open_ids = {item for item in found if isinstance(item, str) and item}
@@ -307,7 +289,7 @@ class PagerDutyConnector:
         for services in self._pages("services", "services", {"time_zone": "UTC"}):
             payloads = []
             for service in services:
-                identifier = _text(service.get("id"))
+                identifier = text_or_none(service.get("id"))
                 if identifier is None:
                     continue  # nothing can refer to it
                 found[identifier] = service
@@ -332,7 +314,7 @@ class PagerDutyConnector:
                 identifier: service
                 for services in self._pages("services", "services", {"time_zone": "UTC"})
                 for service in services
-                if (identifier := _text(service.get("id")))
+                if (identifier := text_or_none(service.get("id")))
             }
             self._know_services(found)
         assert self._services_by_id is not None
@@ -344,9 +326,11 @@ class PagerDutyConnector:
         reference = incident.get("service")
         if not isinstance(reference, Mapping):
             return None
-        identifier = _text(reference.get("id"))
+        identifier = text_or_none(reference.get("id"))
         service = self._load_services().get(identifier or "")
-        name = (_text(service.get("name")) if service else None) or _text(reference.get("summary"))
+        name = (text_or_none(service.get("name")) if service else None) or text_or_none(
+            reference.get("summary")
+        )
         for key in (identifier, name):
             if key and key in self.service_names:
                 return self.service_names[key]
@@ -370,7 +354,7 @@ class PagerDutyConnector:
             name
             for priorities in self._pages("priorities", "priorities", {})
             for priority in priorities
-            if (name := _text(priority.get("name")) or _text(priority.get("summary")))
+            if (name := text_or_none(priority.get("name")) or text_or_none(priority.get("summary")))
         ]
         folded = [name.casefold() for name in names]
         if self.min_severity.casefold() not in folded:
@@ -385,14 +369,14 @@ class PagerDutyConnector:
             priority = incident.get("priority")
             if not isinstance(priority, Mapping):
                 return False
-            name = _text(priority.get("name")) or _text(priority.get("summary")) or ""
+            name = text_or_none(priority.get("name")) or text_or_none(priority.get("summary")) or ""
             return name.casefold() in wanted
 
         return keep
 
     def _incident_payload(self, incident: dict[str, Any]) -> RawPayload:
         """The incident with its log entries and its Streamwise service, ready to store."""
-        identifier = _text(incident.get("id"))
+        identifier = text_or_none(incident.get("id"))
         entries: list[dict[str, Any]] = []
         if identifier is not None:
             path = f"incidents/{quote(identifier, safe='')}/log_entries"
@@ -466,7 +450,7 @@ class PagerDutyConnector:
         oldest, _ = self._list_page("incidents", "incidents", params)
         if not oldest:
             return None
-        return _moment(oldest[0].get("created_at")) or FALLBACK_START
+        return api_moment(oldest[0].get("created_at")) or FALLBACK_START
 
     def _window(
         self,
@@ -490,15 +474,15 @@ class PagerDutyConnector:
                 if again <= since:
                     raise SourceError(
                         f"source {self.settings.name!r}: more than {self.offset_ceiling} "
-                        f"incidents were created around {_pagerduty_time(since)}; PagerDuty "
+                        f"incidents were created around {api_time(since)}; PagerDuty "
                         "cannot list them all"
                     )
                 since, offset = again, 0
                 continue
             params = {
                 **self._filters(),
-                "since": _pagerduty_time(since),
-                "until": _pagerduty_time(window_until),
+                "since": api_time(since),
+                "until": api_time(window_until),
                 "sort_by": "created_at:asc",
                 "limit": limit,
                 "offset": offset,
@@ -506,10 +490,10 @@ class PagerDutyConnector:
             incidents, more = self._list_page("incidents", "incidents", params)
             payloads = []
             for incident in incidents:
-                created = _moment(incident.get("created_at"))
+                created = api_moment(incident.get("created_at"))
                 if created is not None and (newest is None or created > newest):
                     newest = created
-                identifier = _text(incident.get("id"))
+                identifier = text_or_none(incident.get("id"))
                 if identifier is not None:
                     if identifier in handled:
                         continue

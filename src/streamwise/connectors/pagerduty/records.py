@@ -30,6 +30,7 @@ from streamwise.connectors.base import (
     Record,
     parse_timestamp,
 )
+from streamwise.connectors.values import text_or_none
 
 SERVICE = "service"
 """Entity kind of stored PagerDuty services (reference data, no model row)."""
@@ -39,10 +40,6 @@ SERVICE_NAME_KEY = "streamwise_service"
 ACKNOWLEDGE_ENTRY = "acknowledge_log_entry"
 RESOLVE_ENTRY = "resolve_log_entry"
 RESOLVED = "resolved"
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _entry_type(entry: Mapping[str, Any]) -> str:
@@ -114,17 +111,17 @@ def severity_of(incident: Mapping[str, Any]) -> str | None:
     """The priority's name (``P1``) where the account has priorities, else the urgency."""
     priority = incident.get("priority")
     if isinstance(priority, Mapping):
-        name = _text(priority.get("name")) or _text(priority.get("summary"))
+        name = text_or_none(priority.get("name")) or text_or_none(priority.get("summary"))
         if name:
             return name
-    return _text(incident.get("urgency"))
+    return text_or_none(incident.get("urgency"))
 
 
 def parse_incident(payload: Mapping[str, Any], context: ParseContext) -> IncidentRecord:
     incident = payload.get(INCIDENT_KEY)
     if not isinstance(incident, Mapping):
         raise FieldError(INCIDENT_KEY, "the payload holds no incident object")
-    identifier = _text(incident.get("id"))
+    identifier = text_or_none(incident.get("id"))
     if identifier is None:
         raise FieldError("incident.id", f"incident.id is {incident.get('id')!r}, not an id")
     created = incident.get("created_at")
@@ -134,13 +131,13 @@ def parse_incident(payload: Mapping[str, Any], context: ParseContext) -> Inciden
     return IncidentRecord(
         id=identifier,
         opened_at=parse_timestamp(created, "incident.created_at", context),
-        title=_text(incident.get("title")) or _text(incident.get("summary")) or "",
-        service=_text(payload.get(SERVICE_NAME_KEY)),
+        title=text_or_none(incident.get("title")) or text_or_none(incident.get("summary")) or "",
+        service=text_or_none(payload.get(SERVICE_NAME_KEY)),
         severity=severity_of(incident),
         acknowledged_at=acknowledged_at(incident, entries, context),
         resolved_at=resolved_at(incident, entries, context),
         caused_by=None,
-        url=_text(incident.get("html_url")),
+        url=text_or_none(incident.get("html_url")),
     )
 
 
