@@ -34,6 +34,8 @@ class SyncReport:
     stored: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     items_derived: int = 0
+    notes: list[str] = field(default_factory=list)
+    """What the connector wants the user to know (e.g. a part of the tool it could not read)."""
 
 
 def settings_of(source: Source) -> SourceSettings:
@@ -112,6 +114,7 @@ def sync_source(
                 _record_error(database, source_id, entity, str(error))
                 raise
     finally:
+        report.notes.extend(getattr(connector, "notes", []))
         connector.close()
     return report
 

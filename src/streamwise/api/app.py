@@ -1,7 +1,7 @@
-"""The web application: health, a JSON summary of the organisation, and a landing page.
+"""The web application: health, a JSON summary of the organisation, the REST API
+(``api/routes/``: value streams, work items and traces, sources, metrics) and a landing page.
 
-The dashboards and the value stream map arrive with the web issue; until then the landing
-page says what is loaded and where the JSON lives.
+Every error is a JSON problem document (``api/routes/problems.py``).
 """
 
 from collections.abc import Iterator
@@ -10,20 +10,14 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from streamwise import __version__
+from streamwise.api.routes import items, metrics, sources, streams
+from streamwise.api.routes.problems import install_problem_handlers
 from streamwise.config import Settings, redact_url
-from streamwise.errors import (
-    AuthenticationError,
-    DatabaseError,
-    NotFoundError,
-    StreamwiseError,
-)
 from streamwise.store import Database, open_database
-from streamwise.store.engine import driver_message
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
 from streamwise.webhooks import receive_cdevent, receive_github, receive_gitlab, receive_jira
@@ -43,37 +37,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         with database.sessions() as db_session:
             yield db_session
 
-    @app.exception_handler(StreamwiseError)
-    async def problem(_request: Request, error: StreamwiseError) -> JSONResponse:
-        status = 404 if isinstance(error, NotFoundError) else 400
-        if isinstance(error, DatabaseError):
-            status = 503
-        elif isinstance(error, AuthenticationError):
-            status = 401
-        return JSONResponse(
-            {
-                "type": "about:blank",
-                "title": type(error).__name__,
-                "status": status,
-                "detail": str(error),
-            },
-            status_code=status,
-            media_type="application/problem+json",
-        )
-
-    @app.exception_handler(OperationalError)
-    async def database_problem(_request: Request, error: OperationalError) -> JSONResponse:
-        return JSONResponse(
-            {
-                "type": "about:blank",
-                "title": "Database unavailable",
-                "status": 503,
-                "detail": f"{driver_message(error)}. Check the database URL, and run "
-                "`streamwise db upgrade` if the schema is missing.",
-            },
-            status_code=503,
-            media_type="application/problem+json",
-        )
+    install_problem_handlers(app)
+    for router in (streams.router, items.router, sources.router, metrics.router):
+        app.include_router(router)
 
     @app.post("/webhooks/cdevents/{source}", status_code=202, tags=["webhooks"])
     async def cdevents_webhook(source: str, request: Request) -> dict[str, Any]:

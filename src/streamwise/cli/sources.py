@@ -204,5 +204,7 @@ def sync_command(
             f"{name}: {received:,} payloads read, {stored:,} new or changed, "
             f"facts derived for {report.items_derived:,} work items."
         )
+        for note in report.notes:
+            console.print(f"[yellow]note:[/] {note}")
         for error in report.errors[:10]:
             console.print(f"[red]not normalised:[/] {error}")

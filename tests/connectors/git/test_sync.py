@@ -383,6 +383,7 @@ def test_rewritten_history_is_read_again_whole_and_said(
         report = sync_source(synced, "git")
 
     assert "history was rewritten" in caplog.text
+    assert len(report.notes) == 1 and "history was rewritten" in report.notes[0]
     assert report.received["commits"] == 3  # c1, c2 and the new one: the whole history
     assert report.stored["commits"] == 1
     assert commits_of(synced)[redone][0] == "main"

@@ -283,6 +283,7 @@ def test_a_jira_without_jira_software_syncs_the_rest_and_says_so(
     assert len(releases(synced_source)) == 4
     assert sprints(synced_source) == {}
     assert len(syncing.notes) == 1 and "Jira Software" in syncing.notes[0]
+    assert report.notes == syncing.notes  # the sync report carries it to the CLI
     assert "sprints are skipped" in caplog.text
     with synced_source.sessions() as session:
         errors = session.scalars(select(SyncState.last_error)).all()

@@ -541,6 +541,8 @@ class GitConnector:
 
     def __init__(self, settings: SourceSettings, page_size: int = PAGE_SIZE) -> None:
         self.settings = settings
+        self.notes: list[str] = []
+        """Told to the user after the sync (and logged)."""
         self.options = GitOptions.of(settings)
         self.path = repository_path(settings)
         self.page_size = page_size
@@ -549,6 +551,10 @@ class GitConnector:
     def close(self) -> None:
         if self._repository is not None:
             self._repository.stop()
+
+    def _note(self, message: str) -> None:
+        self.notes.append(message)
+        log.warning("source %r: %s", self.settings.name, message)
 
     def repository(self) -> GitRepository:
         """The repository, opened on first use (so a missing one is recorded as the entity's
@@ -595,20 +601,15 @@ class GitConnector:
             or not isinstance(sha, str)
             or not SHA.fullmatch(sha)
         ):
-            log.warning(
-                "source %r: the stored commit cursor is for another branch, repository name "
-                "or format; reading the whole history of %s again",
-                self.settings.name,
-                branch,
+            self._note(
+                "the stored commit cursor is for another branch, repository name or format; "
+                f"reading the whole history of {branch} again"
             )
             return None
         if sha != tip and not repository.is_ancestor(sha, tip):
-            log.warning(
-                "source %r: commit %s, where the last sync stopped, is no longer in the history "
-                "of %s (history was rewritten); reading the whole history again",
-                self.settings.name,
-                sha,
-                branch,
+            self._note(
+                f"commit {sha}, where the last sync stopped, is no longer in the history of "
+                f"{branch} (history was rewritten); reading the whole history again"
             )
             return None
         return sha
