@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres bench serve clean
+.PHONY: demo test lint typecheck pytest pytest-sqlite pytest-postgres bench serve clean chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Streamwise needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -40,11 +40,15 @@ typecheck: $(VENV)/.dev-installed
 
 pytest: pytest-sqlite pytest-postgres
 
-pytest-sqlite: $(VENV)/.dev-installed
+# The browser tests drive Debian's chromium (never Playwright's downloaded browsers).
+chromium:
+	scripts/install-chromium.sh
+
+pytest-sqlite: $(VENV)/.dev-installed chromium
 	@echo "== pytest on SQLite"
 	$(BIN)/pytest
 
-pytest-postgres: $(VENV)/.dev-installed
+pytest-postgres: $(VENV)/.dev-installed chromium
 	@echo "== pytest on PostgreSQL"
 	scripts/with-postgres.sh $(BIN)/pytest
 

@@ -7,13 +7,14 @@ Every error is a JSON problem document (``api/routes/problems.py``).
 from collections.abc import Iterator
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from streamwise import __version__
+from streamwise import __version__, web
 from streamwise.api.routes import items, metrics, sources, streams
 from streamwise.api.routes.problems import install_problem_handlers
 from streamwise.config import Settings, redact_url
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             yield db_session
 
     install_problem_handlers(app)
-    for router in (streams.router, items.router, sources.router, metrics.router):
+    for router in (streams.router, items.router, sources.router, metrics.router, web.router):
         app.include_router(router)
 
     @app.post("/webhooks/cdevents/{source}", status_code=202, tags=["webhooks"])
@@ -132,7 +133,9 @@ def render_index(summary: dict[str, Any]) -> str:
     rows = "".join(
         "<tr><td>{name}</td><td>{kind}</td><td>{stages}</td><td class=n>{items:,}</td>"
         "<td class=n>{done:,}</td><td class=n>{deploys:,}</td></tr>".format(
-            name=escape(stream["name"]),
+            name='<a href="/streams/{}">{}</a>'.format(
+                quote(str(stream["key"]), safe=""), escape(stream["name"])
+            ),
             kind=escape(stream["kind"]),
             stages=" → ".join(escape(stage["name"]) for stage in stream["stages"]),
             items=stream["work_items"],
@@ -165,6 +168,8 @@ a {{ color: #0550ae; }}
 </style></head>
 <body>
 <h1>{title}</h1>
+<p><a href="/portfolio"><strong>Portfolio</strong></a>: every value stream at a glance; each
+stream's name opens its value stream map.</p>
 <p>Time zone: {escape(org["timezone"] or "not configured")}.
 Machine-readable: <a href="/api/summary">/api/summary</a> ·
 <a href="/health">/health</a> · <a href="/docs">API docs</a></p>
