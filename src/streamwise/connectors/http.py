@@ -83,12 +83,15 @@ class ToolClient:
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         credential_hint: str = "the token",
+        url_hint: str = "right",
         timeout_s: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source_name = source_name
         self.credential_hint = credential_hint
+        self.url_hint = url_hint
+        """What the source's URL should be, for the message when an answer is not JSON."""
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self.http = httpx.Client(
@@ -156,11 +159,14 @@ class ToolClient:
             ) from error
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        response = self.get(url, params)
+        return self.json_of(self.get(url, params))
+
+    def json_of(self, response: httpx.Response) -> Any:
+        """The response's JSON; a page that is not JSON usually means a wrong source URL."""
         try:
             return response.json()
         except ValueError as error:
             raise SourceError(
                 f"source {self.source_name!r}: {response.request.url} did not answer JSON "
-                f"({error}); is the URL of the source right?"
+                f"({error}); is the URL of the source {self.url_hint}?"
             ) from error

@@ -753,17 +753,26 @@ class Normaliser:
             )
             rows.append(row)
         upsert(self.session, Release, rows)
-        ids = id_map(self.session, Release, self.source.id)
-        items = [
-            {"release_id": ids[r.external_id], "work_item_key": key}
-            for _, r in records
-            for key in dict.fromkeys(r.work_items)
-        ]
-        self._replace_links(
-            ReleaseItem, "release_id", [ids[r.external_id] for _, r in records], items
-        )
+        self._replace_work_item_keys(Release, ReleaseItem, "release_id", records)
         self.report.counts["releases"] += len(rows)
         self.progress.advance(TASK, len(rows))
+
+    def _replace_work_item_keys(
+        self,
+        owner: type[Release] | type[Sprint],
+        link: type[ReleaseItem] | type[SprintItem],
+        owner_column: str,
+        records: Sequence[tuple[int, ReleaseRecord | SprintRecord]],
+    ) -> None:
+        """The work items a release or sprint lists, by key (linked to items once known)."""
+        ids = id_map(self.session, owner, self.source.id)
+        owners = [ids[record.external_id] for _, record in records]
+        keys = [
+            {owner_column: owner_id, "work_item_key": key}
+            for owner_id, (_, record) in zip(owners, records, strict=True)
+            for key in dict.fromkeys(record.work_items)
+        ]
+        self._replace_links(link, owner_column, owners, keys)
 
     def _sprints(self, records: Sequence[tuple[int, SprintRecord]]) -> None:
         if not records:
@@ -788,15 +797,7 @@ class Normaliser:
             )
             rows.append(row)
         upsert(self.session, Sprint, rows)
-        ids = id_map(self.session, Sprint, self.source.id)
-        items = [
-            {"sprint_id": ids[s.external_id], "work_item_key": key}
-            for _, s in records
-            for key in dict.fromkeys(s.work_items)
-        ]
-        self._replace_links(
-            SprintItem, "sprint_id", [ids[s.external_id] for _, s in records], items
-        )
+        self._replace_work_item_keys(Sprint, SprintItem, "sprint_id", records)
         self.report.counts["sprints"] += len(rows)
         self.progress.advance(TASK, len(rows))
 

@@ -113,6 +113,7 @@ def make_client(
         settings.base_url,
         headers=headers,
         credential_hint=_credential_hint(settings),
+        url_hint="the API root (https://api.github.com, or https://<host>/api/v3)",
         retry=retry or RetryPolicy(longest_wait_s=RATE_LIMIT_WAIT_S),
         sleep=sleep,
     )
@@ -216,16 +217,6 @@ class GitHubConnector:
         yield from readers[entity](RepositoryCursors(cursor))
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as error:
-            raise SourceError(
-                f"source {self.settings.name!r}: {response.request.url} did not answer JSON "
-                f"({error}); is the URL of the source the API root (https://api.github.com, "
-                "or https://<host>/api/v3)?"
-            ) from error
-
     def _responses(
         self, path: str, params: Mapping[str, Any]
     ) -> Iterator[tuple[httpx.Response, Any]]:
@@ -234,7 +225,7 @@ class GitHubConnector:
         query: Mapping[str, Any] | None = params
         while True:
             response = self.client.get(url, query)
-            yield response, self._json(response)
+            yield response, self.client.json_of(response)
             following = response.links.get("next", {}).get("url")
             if not following:
                 return
@@ -332,7 +323,7 @@ class GitHubConnector:
     # -- commits on the default branch ---------------------------------------------------------
     def _default_branch(self, repository: str) -> str:
         response = self.client.get(f"repos/{repository}")
-        body = self._json(response)
+        body = self.client.json_of(response)
         branch = body.get("default_branch") if isinstance(body, Mapping) else None
         if not isinstance(branch, str) or not branch:
             raise SourceError(

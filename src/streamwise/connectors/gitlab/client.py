@@ -23,8 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from streamwise.connectors.base import EntityKind, RawPayload
 from streamwise.connectors.gitlab.records import (
     DEFAULT_STATUS_LABEL_PREFIX,
@@ -127,6 +125,7 @@ def make_client(
         api_url(settings.base_url),
         headers=headers,
         credential_hint=_credential_hint(settings),
+        url_hint="the GitLab instance (https://gitlab.com, or https://<host>)",
         retry=retry or RetryPolicy(longest_wait_s=RATE_LIMIT_WAIT_S),
         sleep=sleep,
     )
@@ -204,19 +203,9 @@ class GitLabConnector:
         yield from readers[entity](ProjectCursors(cursor))
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as error:
-            raise SourceError(
-                f"source {self.settings.name!r}: {response.request.url} did not answer JSON "
-                f"({error}); is the URL of the source the GitLab instance "
-                "(https://gitlab.com, or https://<host>)?"
-            ) from error
-
     def _get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         response = self.client.get(path, params)
-        body = self._json(response)
+        body = self.client.json_of(response)
         if not isinstance(body, dict):
             raise SourceError(
                 f"source {self.settings.name!r}: {response.request.url} did not answer an object"
@@ -229,7 +218,7 @@ class GitLabConnector:
         query: dict[str, Any] | None = dict(params)
         while True:
             response = self.client.get(url, query)
-            body = self._json(response)
+            body = self.client.json_of(response)
             if not isinstance(body, list):
                 raise SourceError(
                     f"source {self.settings.name!r}: {response.request.url} did not answer a list"
