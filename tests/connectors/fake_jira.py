@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.connectors.local_server import running
+from tests.connectors.local_server import JsonHandler, running
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "apache-devlake" / "jira"
 TOKEN = "s3cret"
@@ -253,20 +253,7 @@ class FakeJira:
 
 
 def _handler(jira: FakeJira) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
-
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             jira.requests.append(self.path)
             url = urlparse(self.path)

@@ -21,7 +21,13 @@ from streamwise.config import Settings, redact_url
 from streamwise.store import Database, open_database
 from streamwise.store.migrate import current_revision, head_revision
 from streamwise.store.summary import organisation_summary
-from streamwise.webhooks import receive_cdevent, receive_github, receive_gitlab, receive_jira
+from streamwise.webhooks import (
+    Received,
+    receive_cdevent,
+    receive_github,
+    receive_gitlab,
+    receive_jira,
+)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -50,12 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         received = await run_in_threadpool(
             receive_cdevent, database, source, dict(request.headers), body
         )
-        return {
-            "event": received.event,
-            "stored": received.stored,
-            "mapped": received.mapped,
-            "items_derived": received.items_derived,
-        }
+        return accepted(received)
 
     @app.post("/webhooks/jira/{source}", status_code=202, tags=["webhooks"])
     async def jira_webhook(
@@ -67,11 +68,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         received = await run_in_threadpool(
             receive_jira, database, source, dict(request.headers), body, secret
         )
-        return {
-            "event": received.event,
-            "stored": received.stored,
-            "items_derived": received.items_derived,
-        }
+        answer = accepted(received)
+        del answer["mapped"]  # a Jira issue event always maps to its work item
+        return answer
 
     @app.post("/webhooks/github/{source}", status_code=202, tags=["webhooks"])
     async def github_webhook(source: str, request: Request) -> dict[str, Any]:
@@ -81,12 +80,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         received = await run_in_threadpool(
             receive_github, database, source, dict(request.headers), body
         )
-        return {
-            "event": received.event,
-            "stored": received.stored,
-            "mapped": received.mapped,
-            "items_derived": received.items_derived,
-        }
+        return accepted(received)
 
     @app.post("/webhooks/gitlab/{source}", status_code=202, tags=["webhooks"])
     async def gitlab_webhook(source: str, request: Request) -> dict[str, Any]:
@@ -96,12 +90,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         received = await run_in_threadpool(
             receive_gitlab, database, source, dict(request.headers), body
         )
-        return {
-            "event": received.event,
-            "stored": received.stored,
-            "mapped": received.mapped,
-            "items_derived": received.items_derived,
-        }
+        return accepted(received)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:
@@ -125,6 +114,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return render_index(organisation_summary(db_session))
 
     return app
+
+
+def accepted(received: Received) -> dict[str, Any]:
+    """A webhook's 202 answer: which event, whether it was new, mapped, and what it derived."""
+    return {
+        "event": received.event,
+        "stored": received.stored,
+        "mapped": received.mapped,
+        "items_derived": received.items_derived,
+    }
 
 
 def render_index(summary: dict[str, Any]) -> str:

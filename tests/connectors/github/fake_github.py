@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.connectors.local_server import running
+from tests.connectors.local_server import JsonHandler, running
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "apache-devlake" / "github"
 TOKEN = "ghp_s3cret"
@@ -381,22 +381,14 @@ def _at(text: str) -> datetime:
 
 
 def _handler(github: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
+    class Handler(JsonHandler):
+        content_type = "application/json; charset=utf-8"
 
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("X-RateLimit-Limit", "5000")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            if "X-RateLimit-Remaining" not in (headers or {}):
-                self.send_header("X-RateLimit-Remaining", "4321")
-            self.end_headers()
-            self.wfile.write(data)
+        def standing_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+            standing = {"X-RateLimit-Limit": "5000"}
+            if "X-RateLimit-Remaining" not in headers:
+                standing["X-RateLimit-Remaining"] = "4321"
+            return standing
 
         def _list(self, path: str, items: list[Any], query: dict[str, list[str]]) -> None:
             page, headers = github.paginate(path, items, query)

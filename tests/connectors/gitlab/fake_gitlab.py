@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
-from tests.connectors.local_server import running
+from tests.connectors.local_server import JsonHandler, running
 
 TOKEN = "glpat-s3cret"
 SHOP = "acme/platform/shop"
@@ -643,20 +643,7 @@ class FakeGitLab:
 
 
 def _handler(gitlab: FakeGitLab) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
-
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _fault(self, path: str, page: int) -> bool:
             for index, fault in enumerate(gitlab.faults):
                 if path.endswith(fault.path) and fault.page in (None, page):

@@ -12,9 +12,8 @@ most six months apart, the last 30 days when neither is given, everything with
 entries newest first; ``Authorization: Token token=…`` or 401.
 """
 
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.connectors.local_server import running
+from tests.connectors.local_server import JsonHandler, running
 
 TOKEN = "u+pd_s3cret"
 API = "https://api.pagerduty.com"
@@ -310,23 +309,14 @@ def _error(code: int, message: str, *details: str) -> dict[str, Any]:
 
 
 def _handler(fake: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
+    class Handler(JsonHandler):
+        content_type = "application/json; charset=utf-8"
 
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("ratelimit-limit", "960")
-            if "ratelimit-remaining" not in (headers or {}):
-                self.send_header("ratelimit-remaining", "955")
-                self.send_header("ratelimit-reset", "41")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+        def standing_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+            standing = {"ratelimit-limit": "960"}
+            if "ratelimit-remaining" not in headers:
+                standing.update({"ratelimit-remaining": "955", "ratelimit-reset": "41"})
+            return standing
 
         def _fault(self) -> bool:
             for fault in fake.faults:
